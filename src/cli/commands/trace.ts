@@ -1,0 +1,148 @@
+/**
+ * `trace TARGET DEST` / `trace --config-dump FILE DEST`: emulate the sidecar hop by hop.
+ * argv → TraceOptions (validated) → load → runTrace → render → exit decision.
+ */
+import type { CommandModule } from 'yargs';
+import YAML from 'yaml';
+import { reachesThreshold, type FailOn } from '../../analyze/finding.js';
+import { runTrace } from '../../analyze/trace/engine.js';
+import { buildRequest, type RequestFlags } from '../../analyze/trace/request.js';
+import { FAILING_VERDICTS, type Protocol, type Trace } from '../../analyze/trace/types.js';
+import { loadConfigDump } from '../../collect/dump-files.js';
+import { UsageError } from '../../model/errors.js';
+import { traceDto } from '../../render/dto.js';
+import { renderTrace } from '../../render/trace.js';
+import { EXIT } from '../exit-codes.js';
+import { useColor } from '../io.js';
+import type { CommandContext } from '../main.js';
+
+export interface TraceOptions {
+  readonly configDumps: readonly string[];
+  readonly dest: string;
+  readonly request: RequestFlags;
+  readonly output: 'table' | 'wide' | 'json' | 'yaml';
+  readonly color: 'auto' | 'always' | 'never';
+  readonly failOn: FailOn;
+}
+
+interface TraceArgs {
+  args?: string[];
+  'config-dump'?: string[];
+  protocol?: string;
+  host?: string;
+  sni?: string;
+  alpn?: string[];
+  'server-first'?: boolean;
+  method?: string;
+  header?: string[];
+  address?: string;
+  'pod-ip'?: string;
+  uid?: number;
+  'exclude-ip-ranges'?: string;
+  'include-ip-ranges'?: string;
+  'exclude-ports'?: string;
+  'include-ports'?: string;
+  'dns-capture'?: boolean;
+  'interception-mode'?: string;
+  output: string;
+  color: string;
+  'fail-on': string;
+}
+
+/** argv → typed, validated options (the argv contract is pinned by test/unit/cli-contract.test.ts). */
+export function toTraceOptions(a: TraceArgs): TraceOptions {
+  const positional = a.args ?? [];
+  const dumps = a['config-dump'] ?? [];
+  if (dumps.length === 0) {
+    throw new UsageError('live tracing needs a cluster connection, which this build does not provide yet: trace a captured dump with --config-dump FILE DEST');
+  }
+  if (positional.length === 0) throw new UsageError('missing DEST: for example 10.0.0.6:7000, redis.example.com:6379 or http://api/path');
+  if (positional.length > 1) {
+    throw new UsageError(`with --config-dump give only DEST (the dump is the proxy); got ${positional.length} arguments: ${positional.join(' ')}`);
+  }
+  if (a.uid !== undefined && (!Number.isInteger(a.uid) || a.uid < 0)) throw new UsageError(`--uid must be a non-negative integer, got ${a.uid}`);
+  const mode = a['interception-mode'];
+  if (mode !== undefined && mode !== 'REDIRECT' && mode !== 'TPROXY' && mode !== 'NONE') throw new UsageError(`--interception-mode must be REDIRECT, TPROXY or NONE, got ${mode}`);
+  const capture = {
+    ...(a['include-ip-ranges'] !== undefined ? { includeIpRanges: a['include-ip-ranges'] } : {}),
+    ...(a['exclude-ip-ranges'] !== undefined ? { excludeIpRanges: a['exclude-ip-ranges'] } : {}),
+    ...(a['include-ports'] !== undefined ? { includePorts: a['include-ports'] } : {}),
+    ...(a['exclude-ports'] !== undefined ? { excludePorts: a['exclude-ports'] } : {}),
+    ...(a['dns-capture'] !== undefined ? { dnsCapture: a['dns-capture'] } : {}),
+    ...(mode !== undefined ? { interceptionMode: mode as 'REDIRECT' | 'TPROXY' | 'NONE' } : {}),
+  };
+  return {
+    configDumps: dumps,
+    dest: positional[0]!,
+    request: {
+      ...(a.protocol !== undefined ? { protocol: a.protocol as Protocol } : {}),
+      ...(a.host !== undefined ? { host: a.host } : {}),
+      ...(a.sni !== undefined ? { sni: a.sni } : {}),
+      ...(a.alpn !== undefined ? { alpn: a.alpn.flatMap((s) => s.split(',')).filter(Boolean) } : {}),
+      ...(a['server-first'] ? { serverFirst: true } : {}),
+      ...(a.method !== undefined ? { method: a.method } : {}),
+      ...(a.header !== undefined ? { headers: a.header } : {}),
+      ...(a.address !== undefined ? { address: a.address } : {}),
+      ...(a['pod-ip'] !== undefined ? { podIp: a['pod-ip'] } : {}),
+      ...(a.uid !== undefined ? { uid: a.uid } : {}),
+      capture,
+    },
+    output: a.output as TraceOptions['output'],
+    color: a.color as TraceOptions['color'],
+    failOn: a['fail-on'] as FailOn,
+  };
+}
+
+/** Exit 79 for a failing verdict or findings at/above --fail-on; never depends on -o. */
+export function traceExitCode(t: Trace, failOn: FailOn): number {
+  if (failOn === 'never') return EXIT.OK;
+  if (t.verdict.code !== null && FAILING_VERDICTS.has(t.verdict.code)) return EXIT.FINDINGS;
+  return reachesThreshold(t.findings, failOn) ? EXIT.FINDINGS : EXIT.OK;
+}
+
+export function traceCommand(ctx: CommandContext): CommandModule<object, TraceArgs> {
+  return {
+    command: 'trace [args..]',
+    describe: 'Emulate the sidecar hop by hop for one connection: capture, listener, filter chain, route, cluster, endpoints',
+    builder: (y) =>
+      y
+        .usage(
+          'Usage: kubectl mesh-egress trace --config-dump FILE DEST [flags]\n\nDEST: IP:PORT, HOST:PORT, [IPv6]:PORT, http://HOST[:PORT]/PATH, https://HOST/PATH, tls://HOST:PORT, tcp://HOST:PORT',
+        )
+        .positional('args', { type: 'string', array: true, describe: 'DEST' })
+        .option('config-dump', { type: 'string', array: true, requiresArg: true, describe: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin); repeat to add /clusters?format=json', group: 'Offline input:' })
+        .option('protocol', { type: 'string', choices: ['tcp', 'http', 'http2', 'tls'], describe: 'What the application sends first (default from DEST: tcp)' })
+        .option('server-first', { type: 'boolean', describe: 'TCP protocol where the server speaks first (MySQL, SMTP, ...)' })
+        .option('host', { type: 'string', describe: 'HTTP Host header (default from DEST)' })
+        .option('sni', { type: 'string', describe: 'TLS SNI (default: the DEST hostname)' })
+        .option('alpn', { type: 'string', array: true, describe: 'TLS ALPN values offered (comma-separated)' })
+        .option('method', { type: 'string', describe: 'HTTP method (default GET)' })
+        .option('header', { type: 'string', array: true, describe: 'Extra HTTP request header NAME:VALUE (repeatable)' })
+        .option('address', { type: 'string', describe: 'The IP a hostname DEST resolves to' })
+        .option('pod-ip', { type: 'string', describe: "The pod's IP (default: INSTANCE_IPS from the dump)", group: 'Capture (when only a dump is given):' })
+        .option('uid', { type: 'number', describe: 'UID the application runs as (1337 bypasses capture)', group: 'Capture (when only a dump is given):' })
+        .option('exclude-ip-ranges', { type: 'string', describe: 'traffic.sidecar.istio.io/excludeOutboundIPRanges', group: 'Capture (when only a dump is given):' })
+        .option('include-ip-ranges', { type: 'string', describe: 'traffic.sidecar.istio.io/includeOutboundIPRanges ("*" = all)', group: 'Capture (when only a dump is given):' })
+        .option('exclude-ports', { type: 'string', describe: 'traffic.sidecar.istio.io/excludeOutboundPorts', group: 'Capture (when only a dump is given):' })
+        .option('include-ports', { type: 'string', describe: 'traffic.sidecar.istio.io/includeOutboundPorts', group: 'Capture (when only a dump is given):' })
+        .option('dns-capture', { type: 'boolean', describe: 'DNS capture on (ISTIO_META_DNS_CAPTURE)', group: 'Capture (when only a dump is given):' })
+        .option('interception-mode', { type: 'string', describe: 'REDIRECT, TPROXY or NONE', group: 'Capture (when only a dump is given):' })
+        .example('kubectl mesh-egress trace --config-dump dump.json 10.0.0.6:7000', 'TCP to an external Redis')
+        .example('kubectl mesh-egress trace --config-dump dump.json http://reviews:9080/ratings', 'an HTTP request')
+        .example('kubectl mesh-egress trace --config-dump dump.json tls://api.example.com:443 -o json', 'TLS with SNI, as JSON') as never,
+    handler: (argv) => {
+      const opts = toTraceOptions(argv);
+      const request = buildRequest(opts.dest, opts.request);
+      const dump = loadConfigDump(opts.configDumps, ctx.io.stdin);
+      const trace = runTrace(dump, request);
+      ctx.io.stdout(formatTrace(trace, opts, ctx));
+      ctx.setExit(traceExitCode(trace, opts.failOn));
+    },
+  };
+}
+
+function formatTrace(trace: Trace, opts: TraceOptions, ctx: CommandContext): string {
+  if (opts.output === 'json') return `${JSON.stringify(traceDto(trace), null, 2)}\n`;
+  if (opts.output === 'yaml') return YAML.stringify(traceDto(trace), { lineWidth: 0 });
+  return renderTrace(trace, { color: useColor(ctx.io, opts.color), width: Math.min(110, ctx.io.columns ?? 100), wide: opts.output === 'wide' });
+}

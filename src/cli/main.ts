@@ -1,0 +1,92 @@
+/**
+ * The command table. `main` returns an exit code and never calls process.exit: tests run it
+ * in-process with in-memory streams (cmd/ is the only place that touches the real process).
+ */
+import yargs, { type Argv } from 'yargs';
+import { UsageError } from '../model/errors.js';
+import { VERSION } from '../version.js';
+import { traceCommand } from './commands/trace.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import type { Io } from './io.js';
+
+export interface CommandContext {
+  readonly io: Io;
+  /** the verb's exit code (0 or 79); errors are thrown instead */
+  setExit(code: number): void;
+}
+
+/** Flags shared by every verb, named as kubectl names them. */
+export function globalOptions<T>(y: Argv<T>) {
+  return y
+    .option('output', { alias: 'o', type: 'string', choices: ['table', 'wide', 'json', 'yaml'] as const, default: 'table' as const, describe: 'Output format', global: true })
+    .option('color', { type: 'string', choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'Colour: auto = on a terminal without NO_COLOR', global: true })
+    .option('fail-on', {
+      type: 'string',
+      choices: ['error', 'warning', 'info', 'never'] as const,
+      default: 'error' as const,
+      describe: 'Exit 79 when a finding has at least this severity (a failing verdict counts as an error)',
+      global: true,
+    });
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const ctx: CommandContext = {
+    io,
+    setExit: (code) => {
+      exitCode = code;
+    },
+  };
+  const width = Math.min(110, io.columns ?? 100);
+  const parser = globalOptions(yargs([...argv]))
+    .scriptName('kubectl mesh-egress')
+    .parserConfiguration({ 'greedy-arrays': false })
+    .usage('Explain why a pod\'s outbound connection fails inside an Istio mesh, and how to fix it.\n\nUsage: kubectl mesh-egress VERB [flags]')
+    .command(traceCommand(ctx))
+    .command(
+      'version',
+      'Print the tool version',
+      (y) => y,
+      () => {
+        io.stdout(`kubectl-mesh_egress ${VERSION}\nruntime: node ${process.versions.node}\n`);
+      },
+    )
+    .demandCommand(1, 'give a verb, for example: kubectl mesh-egress trace --config-dump dump.json 10.0.0.6:7000')
+    .recommendCommands()
+    .strict()
+    .help('help')
+    .alias('help', 'h')
+    .version(false)
+    .wrap(width)
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+  try {
+    let helpText = '';
+    await parser.parseAsync([...argv], {}, (_err, _parsed, output) => {
+      if (output) helpText = output;
+    });
+    if (helpText) io.stdout(`${helpText}\n`);
+    return exitCode;
+  } catch (err) {
+    return reportError(err, io, argv);
+  }
+}
+
+function reportError(err: unknown, io: Io, argv: readonly string[]): number {
+  const code = exitCodeOf(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === EXIT.INTERNAL) {
+    io.stderr(`internal error: ${message}\nThis is a bug in kubectl-mesh_egress ${VERSION}; please report it with the command you ran.${io.env.MESH_EGRESS_DEBUG ? '' : ' (MESH_EGRESS_DEBUG=1 prints a stack trace)'}\n`);
+    if (io.env.MESH_EGRESS_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+    return code;
+  }
+  io.stderr(`error: ${message}\n`);
+  if (code === EXIT.USAGE) {
+    const verb = argv.find((a) => !a.startsWith('-'));
+    io.stderr(`See 'kubectl mesh-egress ${verb && verb !== 'help' ? `${verb} ` : ''}--help'.\n`);
+  }
+  return code;
+}

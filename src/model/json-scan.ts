@@ -1,0 +1,343 @@
+/**
+ * A validating, streaming JSON *structure* scanner.
+ *
+ * It reads a document chunk by chunk and reports where values begin and end (absolute byte
+ * offsets) without building them, so a config dump of any size (also one larger than V8's
+ * maximum string length, ~512 MiB) can be indexed in constant memory and its few interesting
+ * resources parsed later from their byte ranges. Keys are decoded only where the visitor asks
+ * for them; everything else is skipped at memchr speed.
+ */
+
+export class JsonSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+    this.name = 'JsonSyntaxError';
+  }
+}
+
+/** What the visitor wants to know about a value that is about to be scanned. */
+export interface ValueInterest<N> {
+  /** Node handed to the visitor for this value's children (objects/arrays). undefined = skip quietly. */
+  readonly node: N | undefined;
+  /** Report the raw text of this value if it is a primitive (string, number, literal). */
+  readonly capture: boolean;
+}
+
+/**
+ * The scanner asks the visitor, for every key of an object it is interested in, what the key's
+ * value means; arrays pass their node on to their elements.
+ */
+export interface ScanVisitor<N> {
+  /** Interest in the value of `key` inside an object whose node is `parent`. */
+  child(parent: N, key: string): ValueInterest<N>;
+  /** Interest in an element of an array whose node is `parent`. */
+  element(parent: N): ValueInterest<N>;
+  /** An object or array with a node opened at `offset`. */
+  open?(node: N, offset: number, isArray: boolean): void;
+  /** An object or array with a node closed; `end` is one past its last byte. */
+  close?(node: N, end: number, isArray: boolean): void;
+  /** A captured primitive (its interest had `capture` and a node): raw JSON text, strings keep their quotes. */
+  primitive?(node: N, raw: string): void;
+}
+
+const enum Ch {
+  Quote = 0x22,
+  Backslash = 0x5c,
+  Comma = 0x2c,
+  Colon = 0x3a,
+  LBrace = 0x7b,
+  RBrace = 0x7d,
+  LBracket = 0x5b,
+  RBracket = 0x5d,
+  Space = 0x20,
+  Tab = 0x09,
+  Lf = 0x0a,
+  Cr = 0x0d,
+}
+
+const enum St {
+  /** expecting a value */
+  Value,
+  /** after `{`: a key or `}` */
+  KeyOrEnd,
+  /** after `,` in an object: a key */
+  Key,
+  /** after a key: `:` */
+  Colon,
+  /** after a value: `,` or the closing bracket */
+  CommaOrEnd,
+  /** after `[`: a value or `]` */
+  ValueOrEnd,
+  /** top-level value finished */
+  Done,
+}
+
+interface Frame<N> {
+  isArray: boolean;
+  node: N | undefined;
+  /** interest in the value of the current key/element, decided when the key was read */
+  pending: ValueInterest<N> | undefined;
+}
+
+const SKIP: ValueInterest<never> = { node: undefined, capture: false };
+
+function isPrimitiveByte(c: number): boolean {
+  // digits, '-', '+', '.', 'e'/'E', and the letters of true/false/null
+  return (
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x2b ||
+    c === 0x2e ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a)
+  );
+}
+
+const PRIMITIVE = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$/;
+
+export class JsonStructureScanner<N> {
+  private readonly stack: Frame<N>[] = [];
+  private state: St = St.Value;
+  private rootInterest: ValueInterest<N>;
+  /** absolute offset of the first byte of the current chunk */
+  private base = 0;
+  // string-in-progress state (strings may span chunks)
+  private inString = false;
+  private stringIsKey = false;
+  private stringWanted = false;
+  private stringParts: Buffer[] = [];
+  private escapePending = false;
+  // primitive-in-progress state
+  private inPrimitive = false;
+  private primitiveParts: string[] = [];
+  private primitiveStart = 0;
+
+  constructor(
+    private readonly visitor: ScanVisitor<N>,
+    root: N,
+  ) {
+    this.rootInterest = { node: root, capture: false };
+  }
+
+  get offset(): number {
+    return this.base;
+  }
+
+  /** Feeds the next chunk. */
+  push(chunk: Buffer): void {
+    const buf = chunk;
+    const len = buf.length;
+    let i = 0;
+    let nextBackslash = -2;
+    while (i < len) {
+      if (this.inString) {
+        if (this.escapePending) {
+          // the previous chunk ended on a backslash: this byte is the escaped one
+          if (this.stringWanted) this.stringParts.push(buf.subarray(i, i + 1));
+          this.escapePending = false;
+          i++;
+          continue;
+        }
+        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = buf.indexOf(Ch.Backslash, i);
+        const q = buf.indexOf(Ch.Quote, i);
+        if (nextBackslash !== -1 && (q === -1 || nextBackslash < q)) {
+          // an escape comes first: keep it and the escaped byte, then look again
+          const stop = Math.min(nextBackslash + 2, len);
+          if (this.stringWanted) this.stringParts.push(buf.subarray(i, stop));
+          if (nextBackslash + 1 >= len) this.escapePending = true;
+          i = stop;
+          continue;
+        }
+        if (q === -1) {
+          if (this.stringWanted) this.stringParts.push(buf.subarray(i));
+          i = len;
+          break;
+        }
+        if (this.stringWanted) this.stringParts.push(buf.subarray(i, q));
+        i = q + 1;
+        this.finishString();
+        continue;
+      }
+      if (this.inPrimitive) {
+        let j = i;
+        while (j < len && isPrimitiveByte(buf[j]!)) j++;
+        this.primitiveParts.push(buf.toString('latin1', i, j));
+        if (j === len) {
+          i = len;
+          break;
+        }
+        i = j;
+        this.finishPrimitive();
+        continue;
+      }
+      const c = buf[i]!;
+      if (c === Ch.Space || c === Ch.Lf || c === Ch.Cr || c === Ch.Tab) {
+        i++;
+        continue;
+      }
+      const at = this.base + i;
+      switch (this.state) {
+        case St.Value:
+        case St.ValueOrEnd:
+          if (c === Ch.RBracket && this.state === St.ValueOrEnd) {
+            this.closeContainer(true, at);
+            i++;
+            continue;
+          }
+          i = this.beginValue(i, c, at);
+          continue;
+        case St.KeyOrEnd:
+        case St.Key:
+          if (c === Ch.RBrace && this.state === St.KeyOrEnd) {
+            this.closeContainer(false, at);
+            i++;
+            continue;
+          }
+          if (c !== Ch.Quote) throw new JsonSyntaxError(`expected a key string, found ${describe(c)}`, at);
+          this.startString(true);
+          i++;
+          continue;
+        case St.Colon:
+          if (c !== Ch.Colon) throw new JsonSyntaxError(`expected ':' after a key, found ${describe(c)}`, at);
+          this.state = St.Value;
+          i++;
+          continue;
+        case St.CommaOrEnd: {
+          const top = this.stack[this.stack.length - 1];
+          if (!top) throw new JsonSyntaxError(`unexpected ${describe(c)} after the end of the document`, at);
+          if (c === Ch.Comma) {
+            this.state = top.isArray ? St.Value : St.Key;
+            i++;
+            continue;
+          }
+          if (c === (top.isArray ? Ch.RBracket : Ch.RBrace)) {
+            this.closeContainer(top.isArray, at);
+            i++;
+            continue;
+          }
+          throw new JsonSyntaxError(
+            `expected ',' or '${top.isArray ? ']' : '}'}', found ${describe(c)}`,
+            at,
+          );
+        }
+        case St.Done:
+          throw new JsonSyntaxError(`unexpected ${describe(c)} after the end of the document`, at);
+      }
+    }
+    this.base += len;
+  }
+
+  /** Signals end of input; throws if the document is incomplete. */
+  end(): void {
+    if (this.inPrimitive) this.finishPrimitive();
+    if (this.inString) throw new JsonSyntaxError('input ended inside a string (truncated file?)', this.base);
+    if (this.state !== St.Done) {
+      const what = this.stack.length
+        ? `inside ${this.stack.length} unclosed object(s)/array(s)`
+        : 'before any JSON value';
+      throw new JsonSyntaxError(`input ended ${what} (truncated file?)`, this.base);
+    }
+  }
+
+  private currentInterest(): ValueInterest<N> {
+    const top = this.stack[this.stack.length - 1];
+    if (!top) return this.rootInterest;
+    return top.pending ?? SKIP;
+  }
+
+  private beginValue(i: number, c: number, at: number): number {
+    const interest = this.currentInterest();
+    if (c === Ch.LBrace || c === Ch.LBracket) {
+      const isArray = c === Ch.LBracket;
+      const frame: Frame<N> = { isArray, node: interest.node, pending: undefined };
+      this.stack.push(frame);
+      if (interest.node !== undefined) {
+        this.visitor.open?.(interest.node, at, isArray);
+        if (isArray) frame.pending = this.visitor.element(interest.node);
+      } else if (isArray) frame.pending = SKIP;
+      this.state = isArray ? St.ValueOrEnd : St.KeyOrEnd;
+      return i + 1;
+    }
+    if (c === Ch.Quote) {
+      this.startString(false);
+      return i + 1;
+    }
+    if (isPrimitiveByte(c)) {
+      this.inPrimitive = true;
+      this.primitiveParts = [];
+      this.primitiveStart = at;
+      return i;
+    }
+    throw new JsonSyntaxError(`expected a value, found ${describe(c)}`, at);
+  }
+
+  private startString(isKey: boolean): void {
+    this.inString = true;
+    this.stringIsKey = isKey;
+    this.escapePending = false;
+    this.stringParts = [];
+    if (isKey) {
+      const top = this.stack[this.stack.length - 1];
+      this.stringWanted = top?.node !== undefined;
+    } else {
+      this.stringWanted = this.currentInterest().capture;
+    }
+  }
+
+  private finishString(): void {
+    this.inString = false;
+    const raw = this.stringWanted ? Buffer.concat(this.stringParts) : undefined;
+    this.stringParts = [];
+    if (this.stringIsKey) {
+      const top = this.stack[this.stack.length - 1]!;
+      if (top.node !== undefined && raw !== undefined) {
+        const key = raw.includes(Ch.Backslash) ? (JSON.parse(`"${raw.toString('utf8')}"`) as string) : raw.toString('utf8');
+        top.pending = this.visitor.child(top.node, key);
+      } else {
+        top.pending = SKIP;
+      }
+      this.state = St.Colon;
+      return;
+    }
+    if (raw !== undefined) {
+      const node = this.currentInterest().node;
+      if (node !== undefined) this.visitor.primitive?.(node, `"${raw.toString('utf8')}"`);
+    }
+    this.afterValue();
+  }
+
+  private finishPrimitive(): void {
+    this.inPrimitive = false;
+    const text = this.primitiveParts.join('');
+    this.primitiveParts = [];
+    if (!PRIMITIVE.test(text)) throw new JsonSyntaxError(`invalid literal '${text.slice(0, 40)}'`, this.primitiveStart);
+    const interest = this.currentInterest();
+    if (interest.capture && interest.node !== undefined) this.visitor.primitive?.(interest.node, text);
+    this.afterValue();
+  }
+
+  private closeContainer(isArray: boolean, at: number): void {
+    const frame = this.stack.pop();
+    if (!frame || frame.isArray !== isArray) throw new JsonSyntaxError(`unbalanced '${isArray ? ']' : '}'}'`, at);
+    if (frame.node !== undefined) this.visitor.close?.(frame.node, at + 1, isArray);
+    this.afterValue();
+  }
+
+  private afterValue(): void {
+    const top = this.stack[this.stack.length - 1];
+    if (!top) {
+      this.state = St.Done;
+      return;
+    }
+    if (top.isArray && top.node !== undefined) top.pending = this.visitor.element(top.node);
+    this.state = St.CommaOrEnd;
+  }
+}
+
+function describe(c: number): string {
+  if (c >= 0x21 && c <= 0x7e) return `'${String.fromCharCode(c)}'`;
+  return `byte 0x${c.toString(16).padStart(2, '0')}`;
+}
