@@ -180,18 +180,26 @@ export function availability(c: Cluster, eps: readonly EndpointInfo[]): Availabi
   return { total, healthy, degraded, thresholdPercent: threshold, panic, noHost };
 }
 
-/** Whether the cluster originates TLS upstream (transport_socket tls, or v2 tls_context). */
-export function originatesTls(c: Cluster): { tls: boolean; sni?: string; istioMutual: boolean } {
-  const ts = c.transport_socket;
-  const t = typeName(ts?.typed_config?.['@type']);
-  const matches = c.transport_socket_matches ?? [];
-  const tlsMatch = matches.find((m) => typeName(m.transport_socket?.typed_config?.['@type'])?.endsWith('UpstreamTlsContext'));
-  const ctx = (t?.endsWith('UpstreamTlsContext') ? ts?.typed_config : undefined) as Record<string, unknown> | undefined;
-  if (!ctx && !c.tls_context && !tlsMatch) return { tls: false, istioMutual: false };
-  const raw = JSON.stringify(ctx ?? c.tls_context ?? tlsMatch?.transport_socket?.typed_config ?? {});
-  const sni = ctx && typeof ctx.sni === 'string' ? ctx.sni : undefined;
-  // Istio's ISTIO_MUTUAL uses the SDS secrets "default" and "ROOTCA"
-  const istioMutual = raw.includes('"default"') && raw.includes('ROOTCA');
-  // transport_socket_matches with tlsMode=istio only apply to mesh endpoints: auto-mTLS
-  return { tls: ctx !== undefined || c.tls_context !== undefined, ...(sni ? { sni } : {}), istioMutual };
+export type TlsOrigination =
+  /** plaintext upstream */
+  | 'none'
+  /** auto mTLS: transport_socket_matches with tlsMode=istio, applied only to mesh endpoints (their sidecar terminates it) */
+  | 'istio-auto'
+  /** transport_socket with Istio's SDS certificates (DestinationRule ISTIO_MUTUAL) */
+  | 'istio-mutual'
+  /** transport_socket with other certificates or none (DestinationRule SIMPLE / MUTUAL): the server itself must speak TLS */
+  | 'tls';
+
+/** How the cluster secures the upstream connection. */
+export function tlsOrigination(c: Cluster): { kind: TlsOrigination; sni?: string } {
+  const ctx = c.transport_socket?.typed_config;
+  if (typeName(ctx?.['@type'])?.endsWith('UpstreamTlsContext') || c.tls_context) {
+    const raw = JSON.stringify(ctx ?? c.tls_context ?? {});
+    const sni = ctx && typeof ctx.sni === 'string' ? ctx.sni : undefined;
+    // Istio's ISTIO_MUTUAL uses the SDS secrets "default" and "ROOTCA"
+    const istio = raw.includes('"default"') && raw.includes('ROOTCA');
+    return { kind: istio ? 'istio-mutual' : 'tls', ...(sni ? { sni } : {}) };
+  }
+  const auto = (c.transport_socket_matches ?? []).some((m) => typeName(m.transport_socket?.typed_config?.['@type'])?.endsWith('UpstreamTlsContext'));
+  return { kind: auto ? 'istio-auto' : 'none' };
 }

@@ -68,6 +68,8 @@ export function describeProxy(bootstrap: Bootstrap | undefined): ProxyInfo {
   const labels = Object.keys(stringMap(meta.LABELS)).length ? stringMap(meta.LABELS) : {};
   const dns = asString(meta.DNS_CAPTURE);
   const buildVersion = asString(node?.build_version);
+  const ua = (node as { user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } } } | undefined)?.user_agent_build_version?.version;
+  const uaVersion = ua ? `${ua.major_number ?? 0}.${ua.minor_number ?? 0}.${ua.patch ?? 0}` : undefined;
   return {
     id,
     type,
@@ -76,7 +78,7 @@ export function describeProxy(bootstrap: Bootstrap | undefined): ProxyInfo {
     namespace: asString(meta.NAMESPACE) ?? (podDotNs && dot > 0 ? podDotNs.slice(dot + 1) : undefined),
     istioVersion: asString(meta.ISTIO_VERSION),
     // "sha/1.12.0-dev/Clean/RELEASE/BoringSSL" → "1.12.0-dev"
-    envoyVersion: buildVersion?.split('/')[1],
+    envoyVersion: uaVersion ?? buildVersion?.split('/')[1],
     interceptionMode: asString(meta.INTERCEPTION_MODE) ?? annotations['sidecar.istio.io/interceptionMode'],
     dnsCapture: dns === undefined ? undefined : dns.toLowerCase() === 'true',
     annotations,

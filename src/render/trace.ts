@@ -71,7 +71,7 @@ export function renderTrace(t: Trace, opts: RenderOptions): string {
   if (findings) out.push('', findings);
   if (t.assumptions.length) {
     out.push('', paint(opts, 'bold', 'ASSUMED'));
-    for (const a of t.assumptions) out.push(wrap(`- ${a}`, opts.width, '  '));
+    for (const a of t.assumptions) out.push(wrap(`- ${a}`, opts.width, '    ', '  '));
   }
   return `${out.join('\n')}\n`;
 }

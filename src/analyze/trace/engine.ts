@@ -10,7 +10,7 @@
  */
 import type { ConfigDump, ListenerRef } from '../../model/config-dump.js';
 import type { FilterChain, HttpConnectionManager, Listener, NetworkFilter, Route } from '../../model/envoy-types.js';
-import { availability, discoveryType, endpointsOf, originatesTls, type EndpointInfo } from '../../envoy/cluster.js';
+import { availability, discoveryType, endpointsOf, tlsOrigination, type EndpointInfo } from '../../envoy/cluster.js';
 import { chainLabel, describeMatch, selectFilterChain, type ChainSelection } from '../../envoy/filter-chain.js';
 import { filterConfig, filterLabel, hcmConfig, isPassiveHttpFilter, networkFilterKind, tcpProxyConfig } from '../../envoy/filters.js';
 import { clusterNotFoundStatus, hcmHost, normalizePath, redirectStatus, selectRoute, selectVirtualHost } from '../../envoy/http-route.js';
@@ -395,7 +395,7 @@ function networkFiltersStage(w: Walk, ref: ListenerRef, listener: Listener, chai
       notes.push(`${label}: rewrites the cluster name`);
     } else if (kind === 'policy') {
       notes.push(`${label}: may reject the connection (not evaluated)`);
-      ctx.report(newFinding('NotEmulated', { what: `Network filter ${label} on listener ${ref.name}`, impact: 'it may deny or limit this connection; its policy is not evaluated' }));
+      ctx.report(newFinding('NotEmulated', { what: `Network filter ${label} on listener ${ref.name}`, impact: 'it may deny or limit this connection; its policy is not evaluated and the verdict assumes it lets the connection through' }, { severity: 'warning' }));
     } else {
       notes.push(`${label}: unknown filter type, carried but not emulated`);
       ctx.report(newFinding('NotEmulated', { what: `Unknown network filter ${label} on listener ${ref.name}`, impact: 'it could change or stop this connection' }));
@@ -489,7 +489,7 @@ function httpStage(w: Walk, ref: ListenerRef, hcm: HttpConnectionManager, sel: C
   const req = ctx.request;
   for (const f of hcm.http_filters ?? []) {
     if (!isPassiveHttpFilter(f)) {
-      ctx.report(newFinding('NotEmulated', { what: `HTTP filter ${filterLabel(f)} on listener ${ref.name}`, impact: 'it may reject or alter the request before routing' }));
+      ctx.report(newFinding('NotEmulated', { what: `HTTP filter ${filterLabel(f)} on listener ${ref.name}`, impact: 'it may reject or alter the request before routing; the verdict assumes it lets the request through' }, { severity: 'warning' }));
     }
   }
   // what reaches the codec
@@ -686,12 +686,22 @@ function clusterStage(w: Walk, name: string, mode: Mode, notFoundStatus: number 
     ctx.hop({ stage: 'cluster', result: `${name} (${type}, ${role === 'blackhole' ? 'no endpoints by design' : 'forwards to the original destination'})`, object: name, details: [], evidence: `${loaded.ref.section}[${JSON.stringify(name)}]` });
     return catchAllEnd(w, name, role, mode);
   }
+  if (w.policy?.policy === 'EGRESS_PROXY' && w.policy.cluster === name && noteCatchAll(w) !== undefined) {
+    ctx.report(newFinding('EgressViaProxyCluster', { dest: dest.label, cluster: name }));
+    ctx.blame({ kind: 'Sidecar', role: `outboundTrafficPolicy.egressProxy sends unregistered traffic to ${name}` });
+  }
   blameCluster(ctx, name, cluster, 'receives the traffic');
-  const tls = originatesTls(cluster);
-  const clusterDetails = [`type ${type}${tls.tls ? `, originates TLS${tls.sni ? ` (SNI ${tls.sni})` : ''}${tls.istioMutual ? ' with Istio mTLS certificates' : ''}` : ''}`];
-  if (tls.tls && w.hello.kind === 'tls') {
+  const tls = tlsOrigination(cluster);
+  const tlsText: Record<typeof tls.kind, string> = {
+    none: '',
+    'istio-auto': ', Istio mTLS to endpoints with a sidecar (auto mTLS)',
+    'istio-mutual': ', Istio mTLS (ISTIO_MUTUAL)',
+    tls: `, originates TLS${tls.sni ? ` (SNI ${tls.sni})` : ''}`,
+  };
+  const clusterDetails = [`type ${type}${tlsText[tls.kind]}`];
+  if (tls.kind === 'tls' && w.hello.kind === 'tls') {
     ctx.hop({ stage: 'cluster', result: `${name}: TLS on top of TLS`, object: name, details: clusterDetails, evidence: `${loaded.ref.section}[${JSON.stringify(name)}].transport_socket` });
-    ctx.report(newFinding('DoubleTls', { cluster: name, by: tls.istioMutual ? 'Istio mTLS (DestinationRule ISTIO_MUTUAL or auto mTLS)' : 'a DestinationRule TLS origination' }));
+    ctx.report(newFinding('DoubleTls', { cluster: name, by: 'a DestinationRule TLS origination (tls mode SIMPLE or MUTUAL)' }));
     return { code: 'PROTOCOL_MISMATCH', outcome: 'reset', flag: '-', summary: `The application speaks TLS and cluster ${name} wraps it in TLS again: the server cannot read it.` };
   }
   if (type === 'ORIGINAL_DST') {
@@ -743,12 +753,24 @@ function describeEndpoints(eps: readonly EndpointInfo[]): string[] {
   return shown;
 }
 
+/**
+ * Whether the connection reached its cluster through a catch-all: virtualOutbound's own chains
+ * (no listener for the destination), a listener's default_filter_chain (Istio's
+ * PassthroughFilterChain), or the allow_any / block_all virtual host.
+ */
+function noteCatchAll(w: Walk): CatchAllKind {
+  if (w.catchAll !== undefined) return w.catchAll;
+  const viaDefault = w.path.filterChain !== undefined && /^(PassthroughFilterChain|default_filter_chain)$/.test(w.path.filterChain);
+  const viaVirtualOutbound = w.target === undefined && (w.path.listener === 'virtualOutbound' || w.path.filterChain?.startsWith('virtualOutbound') === true);
+  w.catchAll = viaVirtualOutbound ? 'virtualOutbound' : viaDefault ? 'default_filter_chain' : undefined;
+  return w.catchAll;
+}
+
 /** BlackHoleCluster / PassthroughCluster and friends reached through a chain or route. */
 function catchAllEnd(w: Walk, name: string, role: 'blackhole' | 'passthrough', mode: Mode): End {
   const { ctx, dest } = w;
-  const viaDefault = w.path.filterChain !== undefined && /^(PassthroughFilterChain|virtualOutbound-catchall-tcp|default_filter_chain)$/.test(w.path.filterChain);
-  const viaVirtualOutbound = w.path.listener === 'virtualOutbound' || w.path.filterChain?.startsWith('virtualOutbound') === true;
-  if (w.catchAll === undefined) w.catchAll = viaVirtualOutbound ? 'virtualOutbound' : viaDefault ? 'default_filter_chain' : undefined;
+  noteCatchAll(w);
+  const viaVirtualOutbound = w.catchAll === 'virtualOutbound';
   const loop = w.path.filterChain === 'virtualOutbound-blackhole' || ([15001, 15006].includes(ctx.request.port) && role === 'blackhole' && viaVirtualOutbound);
   if (role === 'blackhole') {
     const outcome = mode === 'http' ? '503' : 'reset';
@@ -767,11 +789,7 @@ function catchAllEnd(w: Walk, name: string, role: 'blackhole' | 'passthrough', m
     return { code: 'BLACKHOLE', outcome, flag: 'UH', summary: `The connection to ${dest.label} is reset: ${by} sends it to ${name}, which has no endpoints.` };
   }
   // passthrough
-  if (w.policy?.policy === 'EGRESS_PROXY' && w.policy.cluster === name) {
-    ctx.report(newFinding('EgressViaProxyCluster', { dest: dest.label, cluster: name }));
-  } else {
-    ctx.report(newFinding('PassthroughUnregistered', { dest: dest.label, via: `${w.path.filterChain ?? w.path.route ?? 'the catch-all'} → ${name}` }, { fixes: [serviceEntryFix(ctx, facts(w), 1, 'Optional: it works today.')] }));
-  }
+  ctx.report(newFinding('PassthroughUnregistered', { dest: dest.label, via: `${w.path.filterChain ?? w.path.route ?? 'the catch-all'} → ${name}` }, { fixes: [serviceEntryFix(ctx, facts(w), 1, 'Optional: it works today.')] }));
   if (w.target?.wildcard) reportSharedPort(w);
   return { code: 'PASSTHROUGH', outcome: 'forwarded', flag: '-', summary: `The connection to ${dest.label} leaves unchanged through ${name}: it matches no registered service and the outbound traffic policy allows any destination.` };
 }
