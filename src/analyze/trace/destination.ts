@@ -84,6 +84,12 @@ function fromListeners(ctx: TraceContext, names: readonly string[], port: number
   return undefined;
 }
 
+/** The destination as given, without looking anything up. */
+export function literalDestination(ctx: TraceContext): ResolvedDestination {
+  const r = ctx.request;
+  return { host: r.host, ip: r.address, how: r.address ? (parseIp(r.host) ? 'literal' : 'flag') : 'unresolved', label: label(r.host, r.address, r.port) };
+}
+
 export function resolveDestination(ctx: TraceContext): ResolvedDestination {
   const r = ctx.request;
   if (r.address) {

@@ -23,7 +23,7 @@ import { sortFindings, type Fix } from '../finding.js';
 import { blameCluster, blameRoute, clusterRole, listenerOwners, outboundPolicy, ownerLabel, responsibleOf, type Owner } from './attribution.js';
 import { captureSettings, podAddresses, runCapture } from './capture.js';
 import { TraceContext } from './context.js';
-import { resolveDestination, type ResolvedDestination } from './destination.js';
+import { literalDestination, resolveDestination, type ResolvedDestination } from './destination.js';
 import { allowAnyFix, detectionTimeoutFix, excludeRangeFix, serviceAndEndpointsFix, serviceEntryFix, type DestinationFacts } from './fixes.js';
 import { clientHello } from './request.js';
 import type { OutboundPolicy, Trace, TraceRequest, Verdict, VerdictCode, WeightedTarget } from './types.js';
@@ -55,6 +55,8 @@ interface Walk {
   sharedReported: boolean;
   /** the connection was redirected to the inbound side (the pod calling itself) */
   inbound: boolean;
+  /** a sidecar (traffic capture), as opposed to a gateway */
+  sidecar: boolean;
 }
 
 type Mode = 'tcp' | 'http';
@@ -69,8 +71,10 @@ interface End {
 
 export function runTrace(dump: ConfigDump, request: TraceRequest): Trace {
   const ctx = new TraceContext(dump, request);
-  const w: Walk = { ctx, dest: resolveDestination(ctx), hello: clientHello(request), path: {}, catchAll: undefined, policy: undefined, sharedReported: false, inbound: false };
-  const end = walk(w);
+  const early = untraceable(ctx);
+  const dest = early ? literalDestination(ctx) : resolveDestination(ctx);
+  const w: Walk = { ctx, dest, hello: clientHello(request), path: {}, catchAll: undefined, policy: undefined, sharedReported: false, inbound: false, sidecar: false };
+  const end = early ?? walk(w);
   const verdict: Verdict = {
     code: end.code,
     summary: end.summary,
@@ -99,20 +103,30 @@ export function runTrace(dump: ConfigDump, request: TraceRequest): Trace {
   };
 }
 
-function walk(w: Walk): End {
-  const { ctx } = w;
-  if (!ctx.dump.present.listeners) {
+/** Inputs that cannot be traced at all: said before anything else is attempted. */
+function untraceable(ctx: TraceContext): End | undefined {
+  const anyDynamic = ctx.dump.listenerRefs().some((r) => r.section !== 'static_listeners');
+  if (!ctx.dump.present.listeners || (!anyDynamic && !ctx.proxy.fromBootstrap)) {
     ctx.report(
       newFinding('InputIncomplete', {
-        missing: 'listeners',
-        consequence: 'the connection cannot be traced at all',
+        missing: ctx.dump.present.listeners ? 'dynamic listeners and no bootstrap (so not even the kind of proxy is known)' : 'listeners',
+        consequence: 'the connection cannot be traced',
         remedy: 'Capture the full dump: kubectl exec POD -c istio-proxy -- pilot-agent request GET config_dump > dump.json',
       }),
     );
-    return { code: null, outcome: 'unknown', summary: 'Cannot tell: the input has no listeners.' };
+    return { code: null, outcome: 'unknown', summary: 'Cannot tell: the input has no listeners to trace.' };
   }
-  const sidecar = isSidecar(ctx);
-  if (sidecar) {
+  if (ctx.proxy.type === 'waypoint' || ctx.proxy.type === 'ztunnel') {
+    ctx.report(newFinding('NotEmulated', { what: `A ${ctx.proxy.type} proxy (ambient mode: HBONE tunnels and internal listeners)`, impact: 'trace emulates sidecars and gateways only; trace the client pod\'s sidecar, or a gateway, instead' }));
+    return { code: null, outcome: 'unknown', summary: `Cannot tell: this is a ${ctx.proxy.type} proxy (ambient mode), which trace does not emulate yet.` };
+  }
+  return undefined;
+}
+
+function walk(w: Walk): End {
+  const { ctx } = w;
+  w.sidecar = isSidecar(ctx);
+  if (w.sidecar) {
     w.policy = outboundPolicy(ctx);
     return captureStage(w);
   }
@@ -454,7 +468,8 @@ function networkFiltersStage(w: Walk, ref: ListenerRef, listener: Listener, chai
 
 /** A match-all TCP chain on a wildcard listener captures every address on the port (IST0134). */
 function analyseTcpChainScope(w: Walk, ref: ListenerRef, listener: Listener, sel: ChainSelection, cluster: string): void {
-  if (!w.target?.wildcard || sel.index === 'default') return;
+  // on a gateway a match-all TCP chain on 0.0.0.0_PORT is the Gateway server itself
+  if (!w.sidecar || w.inbound || !w.target?.wildcard || sel.index === 'default') return;
   const m = (typeof sel.index === 'number' ? listener.filter_chains?.[sel.index]?.filter_chain_match : undefined) ?? {};
   const narrowed = (m.prefix_ranges?.length ?? 0) > 0 || (m.server_names?.length ?? 0) > 0;
   const svc = parseServiceCluster(cluster);
@@ -873,7 +888,7 @@ function destinationIs(w: Walk, o: Owner): boolean {
 }
 
 function reportSharedPort(w: Walk): void {
-  if (!w.target || w.sharedReported || w.inbound) return;
+  if (!w.target || w.sharedReported || w.inbound || !w.sidecar) return;
   w.sharedReported = true;
   const owners = listenerOwners(w.ctx, w.target.listener).filter((o) => !destinationIs(w, o));
   if (owners.length === 0) return;
