@@ -5,7 +5,7 @@
 import yargs, { type Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
 import { VERSION } from '../version.js';
-import { traceCommand } from './commands/trace.js';
+import { runTraceCommand, traceCommand, type TraceOptions } from './commands/trace.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import type { Io } from './io.js';
 
@@ -14,6 +14,13 @@ export interface CommandContext {
   /** the verb's exit code (0 or 79); errors are thrown instead */
   setExit(code: number): void;
 }
+
+/** What each verb does once its options are validated; tests replace it to pin argv → options. */
+export interface Runners {
+  readonly trace: (opts: TraceOptions, ctx: CommandContext) => void;
+}
+
+const DEFAULT_RUNNERS: Runners = { trace: runTraceCommand };
 
 /** Flags shared by every verb, named as kubectl names them. */
 export function globalOptions<T>(y: Argv<T>) {
@@ -29,7 +36,23 @@ export function globalOptions<T>(y: Argv<T>) {
     });
 }
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+/** Flags whose value may be "-" (standard input); yargs would take a lone "-" for a positional. */
+const STDIN_FLAGS = new Set(['--config-dump']);
+
+function joinStdinValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (STDIN_FLAGS.has(a) && argv[i + 1] === '-') {
+      out.push(`${a}=-`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+export async function main(rawArgv: readonly string[], io: Io, runners: Runners = DEFAULT_RUNNERS): Promise<number> {
+  const argv = joinStdinValues(rawArgv);
   let exitCode: number = EXIT.OK;
   const ctx: CommandContext = {
     io,
@@ -42,7 +65,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .scriptName('kubectl mesh-egress')
     .parserConfiguration({ 'greedy-arrays': false })
     .usage('Explain why a pod\'s outbound connection fails inside an Istio mesh, and how to fix it.\n\nUsage: kubectl mesh-egress VERB [flags]')
-    .command(traceCommand(ctx))
+    .command(traceCommand(ctx, runners.trace))
     .command(
       'version',
       'Print the tool version',
@@ -61,7 +84,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .exitProcess(false)
     .showHelpOnFail(false)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      // yargs' own parse errors (YError) are usage errors; ours keep their class
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError((msg ?? err?.message ?? 'invalid arguments').replace(/\s*\n\s*/g, ' '));
     });
   try {
     let helpText = '';

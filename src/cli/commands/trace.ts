@@ -100,7 +100,16 @@ export function traceExitCode(t: Trace, failOn: FailOn): number {
   return reachesThreshold(t.findings, failOn) ? EXIT.FINDINGS : EXIT.OK;
 }
 
-export function traceCommand(ctx: CommandContext): CommandModule<object, TraceArgs> {
+/** Load → trace → render → exit decision. */
+export function runTraceCommand(opts: TraceOptions, ctx: CommandContext): void {
+  const request = buildRequest(opts.dest, opts.request);
+  const dump = loadConfigDump(opts.configDumps, ctx.io.stdin);
+  const trace = runTrace(dump, request);
+  ctx.io.stdout(formatTrace(trace, opts, ctx));
+  ctx.setExit(traceExitCode(trace, opts.failOn));
+}
+
+export function traceCommand(ctx: CommandContext, run: (opts: TraceOptions, ctx: CommandContext) => void): CommandModule<object, TraceArgs> {
   return {
     command: 'trace [args..]',
     describe: 'Emulate the sidecar hop by hop for one connection: capture, listener, filter chain, route, cluster, endpoints',
@@ -131,12 +140,7 @@ export function traceCommand(ctx: CommandContext): CommandModule<object, TraceAr
         .example('kubectl mesh-egress trace --config-dump dump.json http://reviews:9080/ratings', 'an HTTP request')
         .example('kubectl mesh-egress trace --config-dump dump.json tls://api.example.com:443 -o json', 'TLS with SNI, as JSON') as never,
     handler: (argv) => {
-      const opts = toTraceOptions(argv);
-      const request = buildRequest(opts.dest, opts.request);
-      const dump = loadConfigDump(opts.configDumps, ctx.io.stdin);
-      const trace = runTrace(dump, request);
-      ctx.io.stdout(formatTrace(trace, opts, ctx));
-      ctx.setExit(traceExitCode(trace, opts.failOn));
+      run(toTraceOptions(argv), ctx);
     },
   };
 }
