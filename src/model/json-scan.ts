@@ -1,11 +1,13 @@
 /**
- * A validating, streaming JSON *structure* scanner.
+ * A streaming JSON *structure* scanner.
  *
  * It reads a document chunk by chunk and reports where values begin and end (absolute byte
  * offsets) without building them, so a config dump of any size (also one larger than V8's
  * maximum string length, ~512 MiB) can be indexed in constant memory and its few interesting
- * resources parsed later from their byte ranges. Keys are decoded only where the visitor asks
- * for them; everything else is skipped at memchr speed.
+ * resources parsed later from their byte ranges. Where the visitor has a node, the grammar is
+ * fully validated and keys are decoded; a container the visitor is not interested in is skipped
+ * by a tight loop that only tracks bracket depth and strings (its contents are validated by
+ * JSON.parse if it is ever loaded; truncation is always detected).
  */
 
 export class JsonSyntaxError extends Error {
@@ -108,8 +110,14 @@ export class JsonStructureScanner<N> {
   private inString = false;
   private stringIsKey = false;
   private stringWanted = false;
+  /** pieces of a wanted string that spans chunks or contains escapes */
   private stringParts: Buffer[] = [];
+  /** where the wanted string started in the current chunk (-1: it began in an earlier chunk) */
+  private stringStart = -1;
+  private stringHasEscape = false;
   private escapePending = false;
+  // skip mode: inside a container nobody is interested in, tracking only depth and strings
+  private skipDepth = 0;
   // primitive-in-progress state
   private inPrimitive = false;
   private primitiveParts: string[] = [];
@@ -133,10 +141,42 @@ export class JsonStructureScanner<N> {
     let i = 0;
     let nextBackslash = -2;
     while (i < len) {
+      if (this.skipDepth > 0 && !this.inString) {
+        // tight loop over an uninteresting subtree: brackets and the start of strings only
+        let depth = this.skipDepth;
+        let j = i;
+        for (; j < len; j++) {
+          const c = buf[j]!;
+          if (c === Ch.Quote) break;
+          if (c === Ch.LBrace || c === Ch.LBracket) depth++;
+          else if (c === Ch.RBrace || c === Ch.RBracket) {
+            depth--;
+            if (depth === 0) break;
+          }
+        }
+        this.skipDepth = depth;
+        if (j === len) {
+          i = len;
+          break;
+        }
+        if (depth === 0) {
+          // the skipped container is complete
+          i = j + 1;
+          this.afterValue();
+          continue;
+        }
+        // a string inside the skipped subtree
+        this.inString = true;
+        this.stringIsKey = false;
+        this.stringWanted = false;
+        this.stringHasEscape = false;
+        this.escapePending = false;
+        i = j + 1;
+        continue;
+      }
       if (this.inString) {
         if (this.escapePending) {
           // the previous chunk ended on a backslash: this byte is the escaped one
-          if (this.stringWanted) this.stringParts.push(buf.subarray(i, i + 1));
           this.escapePending = false;
           i++;
           continue;
@@ -144,21 +184,33 @@ export class JsonStructureScanner<N> {
         if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = buf.indexOf(Ch.Backslash, i);
         const q = buf.indexOf(Ch.Quote, i);
         if (nextBackslash !== -1 && (q === -1 || nextBackslash < q)) {
-          // an escape comes first: keep it and the escaped byte, then look again
-          const stop = Math.min(nextBackslash + 2, len);
-          if (this.stringWanted) this.stringParts.push(buf.subarray(i, stop));
-          if (nextBackslash + 1 >= len) this.escapePending = true;
-          i = stop;
+          // an escape comes first: skip it and the escaped byte, then look again
+          this.stringHasEscape = true;
+          if (nextBackslash + 1 >= len) {
+            this.escapePending = true;
+            i = len;
+          } else i = nextBackslash + 2;
           continue;
         }
         if (q === -1) {
-          if (this.stringWanted) this.stringParts.push(buf.subarray(i));
+          // the string continues in the next chunk
+          if (this.stringWanted) {
+            this.stringParts.push(Buffer.from(buf.subarray(this.stringStart >= 0 ? this.stringStart : 0)));
+            this.stringStart = -1;
+          }
           i = len;
           break;
         }
-        if (this.stringWanted) this.stringParts.push(buf.subarray(i, q));
+        let text: string | undefined;
+        if (this.stringWanted) {
+          if (this.stringStart >= 0 && this.stringParts.length === 0) text = buf.toString('utf8', this.stringStart, q);
+          else {
+            this.stringParts.push(buf.subarray(this.stringStart >= 0 ? this.stringStart : 0, q));
+            text = Buffer.concat(this.stringParts).toString('utf8');
+          }
+        }
         i = q + 1;
-        this.finishString();
+        this.finishString(text);
         continue;
       }
       if (this.inPrimitive) {
@@ -197,7 +249,7 @@ export class JsonStructureScanner<N> {
             continue;
           }
           if (c !== Ch.Quote) throw new JsonSyntaxError(`expected a key string, found ${describe(c)}`, at);
-          this.startString(true);
+          this.startString(true, i + 1);
           i++;
           continue;
         case St.Colon:
@@ -227,6 +279,11 @@ export class JsonStructureScanner<N> {
           throw new JsonSyntaxError(`unexpected ${describe(c)} after the end of the document`, at);
       }
     }
+    if (this.inString && this.stringStart >= 0) {
+      // a string opened at the very end of this chunk: keep what it has so far (the caller may reuse the buffer)
+      if (this.stringWanted && this.stringStart < len) this.stringParts.push(Buffer.from(buf.subarray(this.stringStart)));
+      this.stringStart = -1;
+    }
     this.base += len;
   }
 
@@ -234,6 +291,7 @@ export class JsonStructureScanner<N> {
   end(): void {
     if (this.inPrimitive) this.finishPrimitive();
     if (this.inString) throw new JsonSyntaxError('input ended inside a string (truncated file?)', this.base);
+    if (this.skipDepth > 0) throw new JsonSyntaxError(`input ended inside ${this.stack.length + this.skipDepth} unclosed object(s)/array(s) (truncated file?)`, this.base);
     if (this.state !== St.Done) {
       const what = this.stack.length
         ? `inside ${this.stack.length} unclosed object(s)/array(s)`
@@ -250,6 +308,10 @@ export class JsonStructureScanner<N> {
 
   private beginValue(i: number, c: number, at: number): number {
     const interest = this.currentInterest();
+    if ((c === Ch.LBrace || c === Ch.LBracket) && interest.node === undefined) {
+      this.skipDepth = 1;
+      return i + 1;
+    }
     if (c === Ch.LBrace || c === Ch.LBracket) {
       const isArray = c === Ch.LBracket;
       const frame: Frame<N> = { isArray, node: interest.node, pending: undefined };
@@ -262,7 +324,7 @@ export class JsonStructureScanner<N> {
       return i + 1;
     }
     if (c === Ch.Quote) {
-      this.startString(false);
+      this.startString(false, i + 1);
       return i + 1;
     }
     if (isPrimitiveByte(c)) {
@@ -274,11 +336,14 @@ export class JsonStructureScanner<N> {
     throw new JsonSyntaxError(`expected a value, found ${describe(c)}`, at);
   }
 
-  private startString(isKey: boolean): void {
+  /** `at` is the index in the current chunk of the first byte after the opening quote. */
+  private startString(isKey: boolean, at: number): void {
     this.inString = true;
     this.stringIsKey = isKey;
     this.escapePending = false;
-    this.stringParts = [];
+    this.stringHasEscape = false;
+    this.stringStart = at;
+    if (this.stringParts.length) this.stringParts = [];
     if (isKey) {
       const top = this.stack[this.stack.length - 1];
       this.stringWanted = top?.node !== undefined;
@@ -287,14 +352,15 @@ export class JsonStructureScanner<N> {
     }
   }
 
-  private finishString(): void {
+  /** `text`: the raw characters between the quotes (escapes not decoded), when wanted. */
+  private finishString(text: string | undefined): void {
     this.inString = false;
-    const raw = this.stringWanted ? Buffer.concat(this.stringParts) : undefined;
-    this.stringParts = [];
+    if (this.stringParts.length) this.stringParts = [];
+    if (this.skipDepth > 0) return;
     if (this.stringIsKey) {
       const top = this.stack[this.stack.length - 1]!;
-      if (top.node !== undefined && raw !== undefined) {
-        const key = raw.includes(Ch.Backslash) ? (JSON.parse(`"${raw.toString('utf8')}"`) as string) : raw.toString('utf8');
+      if (top.node !== undefined && text !== undefined) {
+        const key = this.stringHasEscape ? (JSON.parse(`"${text}"`) as string) : text;
         top.pending = this.visitor.child(top.node, key);
       } else {
         top.pending = SKIP;
@@ -302,9 +368,9 @@ export class JsonStructureScanner<N> {
       this.state = St.Colon;
       return;
     }
-    if (raw !== undefined) {
+    if (text !== undefined) {
       const node = this.currentInterest().node;
-      if (node !== undefined) this.visitor.primitive?.(node, `"${raw.toString('utf8')}"`);
+      if (node !== undefined) this.visitor.primitive?.(node, `"${text}"`);
     }
     this.afterValue();
   }
