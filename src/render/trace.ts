@@ -62,7 +62,7 @@ export function renderTrace(t: Trace, opts: RenderOptions): string {
   if (v.responsible.length) {
     out.push('  Responsible:');
     for (const r of v.responsible.slice(0, opts.wide ? 50 : 6)) {
-      const id = r.name ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}` : `${r.kind} ${r.host ?? ''}`.trim();
+      const id = r.name ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}` : `${r.kind} ${r.host ?? ''}${r.namespace ? ` (namespace ${r.namespace})` : ''}`.trim();
       out.push(wrap(`- ${id}: ${r.role}`, opts.width, '      ', '    '));
     }
     if (!opts.wide && v.responsible.length > 6) out.push(`    … and ${v.responsible.length - 6} more (-o wide)`);

@@ -15,7 +15,7 @@ import { chainLabel, describeMatch, selectFilterChain, type ChainSelection } fro
 import { filterConfig, filterLabel, hcmConfig, isPassiveHttpFilter, networkFilterKind, tcpProxyConfig } from '../../envoy/filters.js';
 import { clusterNotFoundStatus, hcmHost, normalizePath, redirectStatus, selectRoute, selectVirtualHost } from '../../envoy/http-route.js';
 import { isUnspecified, parseIp } from '../../envoy/ip.js';
-import { parseServiceCluster } from '../../envoy/istio-names.js';
+import { istioMetadata, parseServiceCluster } from '../../envoy/istio-names.js';
 import { runListenerFilters, NOTHING_DETECTED, type ClientHello, type DetectedState, type ListenerFilterResult } from '../../envoy/listener-filters.js';
 import { formatMs, toNumber } from '../../envoy/values.js';
 import { newFinding } from '../catalog.js';
@@ -369,6 +369,8 @@ function filterChainStage(w: Walk, ref: ListenerRef, listener: Listener, state: 
   const chain = sel.chain!;
   const label = chainLabel(listener, sel.index);
   w.path.filterChain = label;
+  // TCP/TLS routes of a VirtualService put its name on the chain (pilot/pkg/networking/core/tls.go BuildConfigInfoMetadata)
+  for (const cfg of istioMetadata(chain.metadata).configs) ctx.blame({ kind: cfg.kind, name: cfg.name, namespace: cfg.namespace, role: `its TCP/TLS route builds filter chain ${label}` });
   const isDefault = sel.index === 'default';
   ctx.hop({
     stage: 'filter_chain',
