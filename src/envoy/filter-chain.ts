@@ -12,7 +12,7 @@
  * overlap at every level, so at most one chain survives in a valid listener.
  */
 import type { FilterChain, FilterChainMatch, Listener } from '../model/envoy-types.js';
-import { cidrContains, ipEquals, isLoopback, type IpAddress } from './ip.js';
+import { cidrContains, ipEquals, type IpAddress } from './ip.js';
 import { cidrFromProto, toNumber } from './values.js';
 
 /** What the listener knows about the connection when it picks a chain. */
@@ -92,6 +92,15 @@ function bestPrefix(ranges: FilterChainMatch['prefix_ranges'], ip: IpAddress): {
   }
   // an explicit /0 range ties with unconstrained chains; Envoy rejects such duplicates
   return { len: best, ...(text !== undefined ? { text } : {}) };
+}
+
+/**
+ * Network::Utility::isLoopbackAddress: only the canonical 127.0.0.1 and ::1 (not all of
+ * 127/8, so Istio's inbound passthrough source 127.0.0.6 is EXTERNAL for source_type).
+ */
+function isEnvoyLoopback(ip: IpAddress): boolean {
+  if (ip.family === 4) return ip.text === '127.0.0.1';
+  return ip.text === '::1';
 }
 
 function sourceTypeOf(m: FilterChainMatch): 'ANY' | 'LOCAL' | 'EXTERNAL' {
@@ -242,7 +251,7 @@ export function selectFilterChain(listener: Listener, conn: ConnectionProperties
       assumptions.push('source address unknown: assumed not loopback and not the destination (source_type EXTERNAL)');
       isLocal = false;
     } else {
-      isLocal = isLoopback(conn.source) || (conn.destination !== undefined && ipEquals(conn.source, conn.destination));
+      isLocal = isEnvoyLoopback(conn.source) || (conn.destination !== undefined && ipEquals(conn.source, conn.destination));
     }
     const want = isLocal ? 'LOCAL' : 'EXTERNAL';
     const specific = candidates.filter((c) => sourceTypeOf(c.match) === want);

@@ -58,10 +58,21 @@ export interface VirtualHostMatch {
   readonly comparedHost: string;
 }
 
+/**
+ * HeaderUtility::getPortStart: the last ':' unless an IPv6 literal's ']' comes after it; the
+ * port is not checked for digits ("host:" and "host:http" are cut too).
+ */
+function headerPortStart(host: string): number {
+  const colon = host.lastIndexOf(':');
+  if (colon < 0) return -1;
+  const close = host.lastIndexOf(']');
+  return close < 0 || close < colon ? colon : -1;
+}
+
 export function selectVirtualHost(rc: RouteConfiguration, rawHost: string): VirtualHostMatch {
   let host = rawHost;
   if (rc.ignore_port_in_host_matching) {
-    const at = portStart(host);
+    const at = headerPortStart(host);
     if (at >= 0) host = host.slice(0, at);
   }
   host = host.toLowerCase();

@@ -98,6 +98,8 @@ function formatV6(b: Uint8Array): string {
     i = j;
   }
   const hex = (w: number): string => w.toString(16);
+  // IPv4-mapped addresses keep a dotted tail (RFC 5952 §5; inet_ntop, hence Envoy, prints them so)
+  if (bestStart === 0 && bestLen === 5 && words[5] === 0xffff) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   if (bestStart < 0) return words.map(hex).join(':');
   const left = words.slice(0, bestStart).map(hex).join(':');
   const right = words.slice(bestStart + bestLen).map(hex).join(':');

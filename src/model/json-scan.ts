@@ -193,11 +193,7 @@ export class JsonStructureScanner<N> {
           continue;
         }
         if (q === -1) {
-          // the string continues in the next chunk
-          if (this.stringWanted) {
-            this.stringParts.push(Buffer.from(buf.subarray(this.stringStart >= 0 ? this.stringStart : 0)));
-            this.stringStart = -1;
-          }
+          // the string continues in the next chunk (its bytes are kept after the loop)
           i = len;
           break;
         }
@@ -210,7 +206,7 @@ export class JsonStructureScanner<N> {
           }
         }
         i = q + 1;
-        this.finishString(text);
+        this.finishString(text, this.base + q);
         continue;
       }
       if (this.inPrimitive) {
@@ -279,9 +275,10 @@ export class JsonStructureScanner<N> {
           throw new JsonSyntaxError(`unexpected ${describe(c)} after the end of the document`, at);
       }
     }
-    if (this.inString && this.stringStart >= 0) {
-      // a string opened at the very end of this chunk: keep what it has so far (the caller may reuse the buffer)
-      if (this.stringWanted && this.stringStart < len) this.stringParts.push(Buffer.from(buf.subarray(this.stringStart)));
+    if (this.inString) {
+      // the string goes on in the next chunk: keep this chunk's part (the caller may reuse the buffer)
+      const from = this.stringStart >= 0 ? this.stringStart : 0;
+      if (this.stringWanted && from < len) this.stringParts.push(Buffer.from(buf.subarray(from)));
       this.stringStart = -1;
     }
     this.base += len;
@@ -353,15 +350,22 @@ export class JsonStructureScanner<N> {
   }
 
   /** `text`: the raw characters between the quotes (escapes not decoded), when wanted. */
-  private finishString(text: string | undefined): void {
+  private finishString(text: string | undefined, quoteOffset: number): void {
     this.inString = false;
     if (this.stringParts.length) this.stringParts = [];
     if (this.skipDepth > 0) return;
+    let decoded = text;
+    if (text !== undefined && this.stringHasEscape) {
+      try {
+        decoded = JSON.parse(`"${text}"`) as string;
+      } catch {
+        throw new JsonSyntaxError(`invalid escape in string "${text.slice(0, 40)}"`, quoteOffset);
+      }
+    }
     if (this.stringIsKey) {
       const top = this.stack[this.stack.length - 1]!;
-      if (top.node !== undefined && text !== undefined) {
-        const key = this.stringHasEscape ? (JSON.parse(`"${text}"`) as string) : text;
-        top.pending = this.visitor.child(top.node, key);
+      if (top.node !== undefined && decoded !== undefined) {
+        top.pending = this.visitor.child(top.node, decoded);
       } else {
         top.pending = SKIP;
       }
