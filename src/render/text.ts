@@ -19,7 +19,8 @@ export function paint(opts: RenderOptions, style: Style, text: string): string {
 }
 
 /** A kubectl-style table: upper-case headers, no borders, two spaces between columns. */
-export function table(head: readonly string[], rows: readonly (readonly string[])[], widths?: readonly number[]): string {
+/** Cells are laid out as given: wrap long text before (cli-table3 would truncate it). */
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const t = new Table({
     head: head.map((h) => h.toUpperCase()),
     chars: {
@@ -40,7 +41,6 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
       middle: '  ',
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
-    ...(widths ? { colWidths: [...widths], wordWrap: true, wrapOnWordBoundary: true } : {}),
   });
   for (const r of rows) t.push([...r]);
   return t

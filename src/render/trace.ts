@@ -40,14 +40,14 @@ export function renderTrace(t: Trace, opts: RenderOptions): string {
   out.push('');
   const resultWidth = Math.max(40, opts.width - 19);
   const rows = t.hops.map((h) => {
-    const lines = [h.result];
+    const lines = [wrap(h.result, resultWidth, '  ', '')];
     if (opts.wide) {
-      for (const d of h.details) lines.push(`  ${d}`);
-      if (h.evidence) lines.push(`  at ${h.evidence}`);
+      for (const d of h.details) lines.push(wrap(d, resultWidth, '    ', '  '));
+      if (h.evidence) lines.push(wrap(`at ${h.evidence}`, resultWidth, '    ', '  '));
     }
     return [STAGE_LABEL[h.stage], lines.join('\n')];
   });
-  out.push(table(['stage', 'result'], rows, [17, resultWidth]));
+  out.push(table(['stage', 'result'], rows));
   out.push('');
   const v = t.verdict;
   const code = v.code ?? 'UNDETERMINED';
