@@ -44,6 +44,20 @@ export const catalog = {
     message: (p) =>
       `${p.host} has no virtual IP in this proxy's configuration; its address comes from DNS at run time. The trace assumes it is not one of the mesh's listener addresses; pass --address IP to trace the exact address.`,
   }),
+  CollectionIncomplete: entry<{ what: string; reason: string; consequence: string }>({
+    code: 'MEG005',
+    severity: 'warning',
+    title: 'Part of the cluster could not be read',
+    description: 'A read the diagnosis uses failed (RBAC, a missing CRD, a timeout); the verdict still comes from the proxy, but what depends on that read is incomplete.',
+    message: (p) => `Could not ${p.what} (${p.reason}): ${p.consequence}.`,
+  }),
+  StaleProxyConfig: entry<{ kind: string; name: string; namespace: string }>({
+    code: 'MEG006',
+    severity: 'warning',
+    title: "The proxy's configuration references an object that no longer exists",
+    description: 'The Envoy configuration names an Istio object the cluster no longer has: the proxy has not received a newer push from istiod (compare istioctl proxy-status).',
+    message: (p) => `The proxy's configuration was built from ${p.kind} ${p.namespace}/${p.name}, which no longer exists in the cluster: the proxy is out of date (check istioctl proxy-status and istiod's logs).`,
+  }),
   AmbiguousFilterChains: entry<{ listener: string; chains: string }>({
     code: 'MEG004',
     severity: 'warning',
@@ -80,6 +94,20 @@ export const catalog = {
     title: 'DNS traffic is answered by the istio-agent DNS proxy',
     description: 'With DNS capture on, queries to port 53 are redirected to the agent on 15053, which answers mesh hostnames and forwards the rest.',
     message: (p) => `${p.dest} is DNS traffic and DNS capture is on: the istio-agent DNS proxy (port 15053) answers it, not Envoy.`,
+  }),
+  PodWithoutSidecar: entry<{ pod: string; why: string }>({
+    code: 'MEG016',
+    severity: 'info',
+    title: 'The pod has no sidecar',
+    description: 'The pod runs without an istio-proxy container: its traffic is never captured and no mesh policy applies to it.',
+    message: (p) => `Pod ${p.pod} has no istio-proxy sidecar: its connections go out directly. ${p.why}`,
+  }),
+  ProxyNotReady: entry<{ pod: string; state: string }>({
+    code: 'MEG017',
+    severity: 'warning',
+    title: 'The sidecar is not ready',
+    description: 'The istio-proxy container is not ready (Envoy still initializing, or failing its readiness probe): its configuration may be incomplete, and applications starting now can race it (see race-check).',
+    message: (p) => `The sidecar of ${p.pod} is not ready (${p.state}): its configuration may be incomplete and the answer may change once it is ready.`,
   }),
   InvalidCaptureAnnotation: entry<{ annotation: string; values: string }>({
     code: 'MEG014',
@@ -227,7 +255,10 @@ export const catalog = {
 export type CatalogName = keyof typeof catalog;
 
 /** Codes retired: never reuse them. */
-export const RETIRED: readonly string[] = [];
+export const RETIRED: readonly string[] = [
+  // MEG015 CaptureSettingsAssumed: replaced by the ASSUMED section of the trace
+  'MEG015',
+];
 
 type ParamsOf<K extends CatalogName> = (typeof catalog)[K] extends Entry<infer P> ? P : never;
 

@@ -68,15 +68,16 @@ function describeLayoutProblem(layout: DumpLayout): string | undefined {
   return 'does not look like an Envoy admin /config_dump or /clusters?format=json output (no "configs" or "cluster_statuses"); capture one with: kubectl exec POD -c istio-proxy -- pilot-agent request GET config_dump';
 }
 
-function indexBuffer(name: string, buf: Buffer): IndexedDocument {
+/** Indexes an in-memory document (proxy answers, archive members). */
+export function indexBuffer(name: string, buf: Buffer, opts: { section?: string; partial?: boolean } = {}): IndexedDocument {
   const source = new MemorySource(name, buf);
-  const indexer = new DumpIndexer();
+  const indexer = new DumpIndexer(opts.section);
   try {
     indexer.push(buf);
     const layout = indexer.finish();
     const problem = describeLayoutProblem(layout);
-    if (problem) throw new DataError(name, problem);
-    return { source, layout };
+    if (problem && !opts.section) throw new DataError(name, problem);
+    return { source, layout, ...(opts.partial ? { partial: true } : {}) };
   } catch (e) {
     if (e instanceof JsonSyntaxError) throw new DataError(name, `invalid JSON at ${lineAndColumn(source, e.offset)}: ${e.message}`);
     throw e;

@@ -24,6 +24,44 @@ export interface ByteSource {
 export interface IndexedDocument {
   readonly source: ByteSource;
   readonly layout: DumpLayout;
+  /**
+   * The document holds trimmed resources (a config_dump `mask`): its listeners give names and
+   * addresses only, and the full listener must come from another document.
+   */
+  readonly partial?: boolean;
+}
+
+export type DemandKind = 'listener' | 'route' | 'cluster' | 'endpoint';
+
+/**
+ * Records what a reader of the dump asked for and did not find, so a live collector can fetch
+ * exactly that from the proxy and run the reader again (demand-driven collection).
+ */
+export class DemandTracker {
+  private readonly wanted = new Map<DemandKind, Set<string>>();
+
+  want(kind: DemandKind, name: string): void {
+    let set = this.wanted.get(kind);
+    if (!set) this.wanted.set(kind, (set = new Set()));
+    set.add(name);
+  }
+
+  get(kind: DemandKind): string[] {
+    return [...(this.wanted.get(kind) ?? [])].sort();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.wanted.values()) n += s.size;
+    return n;
+  }
+}
+
+export interface ConfigDumpOptions {
+  /** record misses instead of treating them as absent (live collection in progress) */
+  readonly demand?: DemandTracker;
+  /** the proxy can be asked for any section: nothing is absent for lack of a capture */
+  readonly live?: boolean;
 }
 
 export type ListenerState = 'active' | 'warming' | 'draining' | 'error' | 'static';
@@ -154,7 +192,16 @@ export class ConfigDump {
   readonly present = { listeners: false, clusters: false, routes: false, endpoints: false, clusterStatuses: false, bootstrap: false };
   readonly configTypes: string[] = [];
 
-  constructor(readonly docs: readonly IndexedDocument[]) {
+  private readonly demand: DemandTracker | undefined;
+
+  constructor(
+    readonly docs: readonly IndexedDocument[],
+    options: ConfigDumpOptions = {},
+  ) {
+    this.demand = options.demand;
+    if (options.live) {
+      this.present.listeners = this.present.clusters = this.present.routes = this.present.endpoints = true;
+    }
     docs.forEach((d, doc) => {
       this.configTypes.push(...d.layout.configTypes);
       for (const t of d.layout.configTypes) {
@@ -166,6 +213,11 @@ export class ConfigDump {
       if (d.layout.isClusterStatus) this.present.clusterStatuses = true;
       for (const entry of d.layout.entries) this.add(entry, doc);
     });
+    // a listener known from a trimmed index and from a full document: keep the full one
+    const full = new Set(this.listenerIndex.filter((r) => !this.docs[r.doc]!.partial).map((r) => `${r.name}\u0000${r.state}`));
+    const kept = this.listenerIndex.filter((r) => !this.docs[r.doc]!.partial || !full.has(`${r.name}\u0000${r.state}`));
+    this.listenerIndex.length = 0;
+    this.listenerIndex.push(...kept);
   }
 
   private add(entry: EntryRef, doc: number): void {
@@ -249,6 +301,7 @@ export class ConfigDump {
   }
 
   listener(ref: ListenerRef): Listener {
+    if (this.docs[ref.doc]!.partial) this.demand?.want('listener', ref.name);
     return this.resource(ref.doc, ref.entry, ref.prefix.split('.').filter(Boolean)) as Listener;
   }
 
@@ -259,7 +312,9 @@ export class ConfigDump {
   }
 
   clusterRefs(name: string): readonly ClusterRef[] {
-    return this.clusters.get(name) ?? [];
+    const refs = this.clusters.get(name);
+    if (!refs) this.demand?.want('cluster', name);
+    return refs ?? [];
   }
 
   clusterNames(): IterableIterator<string> {
@@ -277,7 +332,10 @@ export class ConfigDump {
 
   routeConfig(name: string): RouteConfiguration | undefined {
     const ref = this.routes.get(name);
-    if (!ref) return undefined;
+    if (!ref) {
+      this.demand?.want('route', name);
+      return undefined;
+    }
     return this.resource(ref.doc, ref.entry, this.wrapped(ref.doc, ref.entry, 'route_config')) as RouteConfiguration;
   }
 
@@ -287,7 +345,10 @@ export class ConfigDump {
 
   endpoints(clusterName: string): ClusterLoadAssignment | undefined {
     const ref = this.endpointIndex.get(clusterName);
-    if (!ref) return undefined;
+    if (!ref) {
+      this.demand?.want('endpoint', clusterName);
+      return undefined;
+    }
     return this.resource(ref.doc, ref.entry, this.wrapped(ref.doc, ref.entry, 'endpoint_config')) as ClusterLoadAssignment;
   }
 

@@ -283,6 +283,11 @@ function innerInterest(parentTrie: Trie, key: string, entry: EntryBuilder): Valu
 
 /** Incremental indexer: feed chunks in order, then call finish(). */
 export class DumpIndexer {
+  /**
+   * `defaultSection`: the config-dump section of a `?resource=` answer, whose elements do not say
+   * which section they came from (a DynamicCluster may be active or warming).
+   */
+  constructor(private readonly defaultSection = '') {}
   private readonly visitor = new DumpVisitor();
   private readonly scanner = new JsonStructureScanner<Node>(this.visitor, { role: 'root' });
 
@@ -293,8 +298,9 @@ export class DumpIndexer {
   /** Throws JsonSyntaxError on truncated or malformed input. */
   finish(): DumpLayout {
     this.scanner.end();
+    const section = this.defaultSection;
     return {
-      entries: this.visitor.entries,
+      entries: section ? this.visitor.entries.map((e) => (e.section === '' ? { ...e, section } : e)) : this.visitor.entries,
       configTypes: this.visitor.configTypes,
       isClusterStatus: this.visitor.isClusterStatus,
       isBareArray: this.visitor.isBareArray,

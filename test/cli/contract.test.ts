@@ -24,7 +24,7 @@ async function parse(argv: string[]): Promise<TraceOptions> {
 describe('trace argv → options', () => {
   it('defaults', async () => {
     expect(await parse(['trace', '--config-dump', 'd.json', '10.0.0.6:7000'])).toEqual({
-      configDumps: ['d.json'],
+      input: { kind: 'config-dump', files: ['d.json'] },
       dest: '10.0.0.6:7000',
       request: { capture: {} },
       output: 'table',
@@ -41,7 +41,7 @@ describe('trace argv → options', () => {
       '-o', 'json', '--color', 'never', '--fail-on', 'warning',
     ]);
     expect(o).toEqual({
-      configDumps: ['d.json', 'clusters.json'],
+      input: { kind: 'config-dump', files: ['d.json', 'clusters.json'] },
       dest: 'tls://api:443',
       request: {
         protocol: 'tls',
@@ -59,7 +59,7 @@ describe('trace argv → options', () => {
   });
   it('HTTP flags, repeatable headers, stdin', async () => {
     const o = await parse(['trace', '--config-dump', '-', 'http://svc/x', '--method', 'post', '--header', 'x-a: 1', '--header', 'x-b:2', '--host', 'svc.ns', '--protocol', 'http2']);
-    expect(o.configDumps).toEqual(['-']);
+    expect(o.input).toEqual({ kind: 'config-dump', files: ['-'] });
     expect(o.request).toEqual({ protocol: 'http2', method: 'post', headers: ['x-a: 1', 'x-b:2'], host: 'svc.ns', capture: {} });
   });
   it('--server-first and -o wide', async () => {

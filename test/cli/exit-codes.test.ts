@@ -70,7 +70,10 @@ describe('exit 64: usage', () => {
     ['bad pod ip', ['trace', '--config-dump', allowAny, '10.0.0.6:1', '--pod-ip', 'x'], /--pod-ip "x" is not an IP/],
     ['bad uid', ['trace', '--config-dump', allowAny, '10.0.0.6:1', '--uid', '-3'], /--uid must be/],
     ['two positionals offline', ['trace', '--config-dump', allowAny, 'pod/x', '10.0.0.6:1'], /give only DEST/],
-    ['live without a cluster connection', ['trace', 'pod/x', '10.0.0.6:1'], /--config-dump/],
+    ['live: target and selector together', ['trace', 'pod/x', '-l', 'app=x', '10.0.0.6:1'], /give either TARGET .* or -l SELECTOR/],
+    ['live: unsupported target kind', ['trace', 'svc/x', '10.0.0.6:1'], /unsupported TARGET kind "svc"/],
+    ['live: bad request timeout', ['trace', 'pod/x', '10.0.0.6:1', '--request-timeout', 'soon'], /invalid --request-timeout "soon"/],
+    ['live: too many arguments', ['trace', 'pod/x', '10.0.0.6:1', 'extra'], /too many arguments/],
     ['credentials in DEST', ['trace', '--config-dump', allowAny, 'http://u:p@h/'], /credentials/],
   ];
   for (const [name, args, pattern] of cases) {
@@ -122,6 +125,18 @@ describe('exit 65: unreadable input data', () => {
 });
 
 describe('exit 69 and 1', () => {
+  it('69 when kubectl is missing, with what to do', async () => {
+    const r = await runCli(['trace', 'pod/x', '10.0.0.6:7000'], { env: { MESH_EGRESS_KUBECTL: path.join(tmp, 'no-kubectl-here'), PATH: '/nonexistent' } });
+    expect(r.code).toBe(EXIT.UNAVAILABLE);
+    expectCleanError(r.stderr, /kubectl not found .*install kubectl 1\.27 or newer/);
+  });
+  it('69 when kubectl is older than 1.27', async () => {
+    const fake = tmpFile('kubectl-old', '#!/bin/sh\necho \'{"clientVersion":{"major":"1","minor":"25","gitVersion":"v1.25.16"}}\'\n');
+    fs.chmodSync(fake, 0o755);
+    const r = await runCli(['trace', 'pod/x', '10.0.0.6:7000'], { env: { MESH_EGRESS_KUBECTL: fake, PATH: process.env.PATH ?? '' } });
+    expect(r.code).toBe(EXIT.UNAVAILABLE);
+    expectCleanError(r.stderr, /kubectl v1\.25\.16 is too old: kubectl-mesh_egress needs kubectl 1\.27 or newer/);
+  });
   it('maps error classes to codes', () => {
     expect(exitCodeOf(new UsageError('x'))).toBe(64);
     expect(exitCodeOf(new DataError('f', 'x'))).toBe(65);

@@ -25,9 +25,11 @@ export function captureSettings(ctx: TraceContext): CaptureSettings {
   const o = ctx.request.capture;
   const sources: Partial<Record<keyof CaptureSettings, SettingSource>> = {};
   const assumed: string[] = [];
-  const pick = (key: keyof CaptureSettings, flag: string | undefined, annotation: string, fallback: string, label: string): string => {
+  type OverrideKey = 'includeIpRanges' | 'excludeIpRanges' | 'includePorts' | 'excludePorts';
+  const pick = (key: keyof CaptureSettings, flagKey: OverrideKey, annotation: string, fallback: string, label: string): string => {
+    const flag = o[flagKey];
     if (flag !== undefined) {
-      sources[key] = 'flag';
+      sources[key] = o.sources?.[flagKey] ?? 'flag';
       return flag;
     }
     if (ann[annotation] !== undefined) {
@@ -38,23 +40,23 @@ export function captureSettings(ctx: TraceContext): CaptureSettings {
     assumed.push(`${label} ${JSON.stringify(fallback)}`);
     return fallback;
   };
-  const includeIpRanges = pick('includeIpRanges', o.includeIpRanges, A.include, '*', 'includeOutboundIPRanges');
-  const excludeIpRanges = pick('excludeIpRanges', o.excludeIpRanges, A.exclude, '', 'excludeOutboundIPRanges');
-  const includeOutboundPorts = pick('includeOutboundPorts', o.includePorts, A.includePorts, '', 'includeOutboundPorts');
-  const excludeOutboundPorts = pick('excludeOutboundPorts', o.excludePorts, A.excludePorts, '', 'excludeOutboundPorts');
+  const includeIpRanges = pick('includeIpRanges', 'includeIpRanges', A.include, '*', 'includeOutboundIPRanges');
+  const excludeIpRanges = pick('excludeIpRanges', 'excludeIpRanges', A.exclude, '', 'excludeOutboundIPRanges');
+  const includeOutboundPorts = pick('includeOutboundPorts', 'includePorts', A.includePorts, '', 'includeOutboundPorts');
+  const excludeOutboundPorts = pick('excludeOutboundPorts', 'excludePorts', A.excludePorts, '', 'excludeOutboundPorts');
   const excludeInterfaces = ann[A.excludeInterfaces] ?? '';
   let mode: CaptureSettings['mode'] = 'REDIRECT';
   const modeText = o.interceptionMode ?? ctx.proxy.interceptionMode ?? ann[A.mode];
   if (modeText === 'TPROXY' || modeText === 'NONE' || modeText === 'REDIRECT') {
     mode = modeText;
-    sources.mode = o.interceptionMode ? 'flag' : 'proxy metadata';
+    sources.mode = o.interceptionMode ? (o.sources?.interceptionMode ?? 'flag') : 'proxy metadata';
   } else {
     sources.mode = 'injector default';
   }
   let redirectDns = false;
   if (o.dnsCapture !== undefined) {
     redirectDns = o.dnsCapture;
-    sources.redirectDns = 'flag';
+    sources.redirectDns = o.sources?.dnsCapture ?? 'flag';
   } else if (ctx.proxy.dnsCapture !== undefined) {
     redirectDns = ctx.proxy.dnsCapture;
     sources.redirectDns = 'proxy metadata';

@@ -55,13 +55,23 @@ function fromVirtualHosts(ctx: TraceContext, names: readonly string[], port: num
   return undefined;
 }
 
+/** More IP-specific listeners on one port than this are not opened one by one to find a hostname. */
+const MAX_LISTENERS_SCANNED = 64;
+
 function fromListeners(ctx: TraceContext, names: readonly string[], port: number): IpAddress | undefined {
   const wanted = new Set(names);
-  for (const ref of ctx.dump.listenerRefs()) {
-    if (ref.state !== 'active' && ref.state !== 'static') continue;
+  const candidates = ctx.dump.listenerRefs().filter((ref) => {
+    if (ref.state !== 'active' && ref.state !== 'static') return false;
     const addr = ref.addresses.find((a) => a.port === port);
     const ip = addr ? parseIp(addr.address) : undefined;
-    if (!ip || ip.bytes.every((b) => b === 0)) continue;
+    return ip !== undefined && !ip.bytes.every((b) => b === 0);
+  });
+  if (candidates.length > MAX_LISTENERS_SCANNED) {
+    ctx.assume(`${candidates.length} IP-specific listeners on port ${port}: not scanned for ${names[0]}; pass --address to trace its exact address`);
+    return undefined;
+  }
+  for (const ref of candidates) {
+    const ip = parseIp(ref.addresses.find((a) => a.port === port)!.address)!;
     const listener = ctx.listener(ref);
     for (const chain of listener.filter_chains ?? []) {
       for (const f of chain.filters ?? []) {

@@ -25,7 +25,7 @@ import { captureSettings, podAddresses, runCapture } from './capture.js';
 import { TraceContext } from './context.js';
 import { literalDestination, resolveDestination, type ResolvedDestination } from './destination.js';
 import { allowAnyFix, detectionTimeoutFix, excludeRangeFix, serviceAndEndpointsFix, serviceEntryFix, type DestinationFacts } from './fixes.js';
-import { clientHello } from './request.js';
+import { clientHello, destinationLabel } from './request.js';
 import type { OutboundPolicy, Trace, TraceRequest, Verdict, VerdictCode, WeightedTarget } from './types.js';
 
 /** The Envoy objects on the path so far, copied into the verdict. */
@@ -100,6 +100,24 @@ export function runTrace(dump: ConfigDump, request: TraceRequest): Trace {
     verdict,
     findings: sortFindings(ctx.findings),
     assumptions: ctx.assumptions,
+  };
+}
+
+/** The trace of a pod that has no sidecar: nothing captures its traffic. */
+export function traceWithoutSidecar(request: TraceRequest, pod: string, why: string): Trace {
+  const label = destinationLabel(request);
+  return {
+    request,
+    proxy: { type: 'none', ips: [] },
+    hops: [{ stage: 'capture', result: 'no sidecar: leaves the pod directly', details: [`pod ${pod} has no istio-proxy container, so no iptables capture rules either`] }],
+    verdict: {
+      code: 'NOT_CAPTURED',
+      summary: `Pod ${pod} has no sidecar: the connection to ${label} goes directly to the destination, without mesh policy, telemetry or mTLS.`,
+      outcome: 'bypass',
+      responsible: [],
+    },
+    findings: [newFinding('PodWithoutSidecar', { pod, why })],
+    assumptions: [],
   };
 }
 

@@ -69,6 +69,8 @@ export interface CaptureOverrides {
   readonly excludePorts?: string;
   readonly dnsCapture?: boolean;
   readonly interceptionMode?: 'REDIRECT' | 'TPROXY' | 'NONE';
+  /** where each setting came from (default: a command-line flag) */
+  readonly sources?: Readonly<Partial<Record<'includeIpRanges' | 'excludeIpRanges' | 'includePorts' | 'excludePorts' | 'dnsCapture' | 'interceptionMode', 'flag' | 'annotation' | 'istio-init args' | 'proxy metadata'>>>;
 }
 
 export type Stage = 'capture' | 'listener' | 'listener_filters' | 'filter_chain' | 'network_filters' | 'http_route' | 'cluster' | 'endpoints';
@@ -135,7 +137,19 @@ export interface ProxySummary {
   readonly istioVersion?: string;
 }
 
+/** Where the proxy configuration came from. */
+export interface TraceSource {
+  readonly kind: 'config-dump' | 'live' | 'snapshot' | 'bug-report';
+  readonly context?: string;
+  readonly pod?: string;
+  readonly container?: string;
+  /** how the proxy was asked: exec (pilot-agent request) or port-forward */
+  readonly via?: string;
+  readonly notes?: readonly string[];
+}
+
 export interface Trace {
+  readonly source?: TraceSource;
   readonly request: TraceRequest;
   readonly proxy: ProxySummary;
   readonly hops: readonly Hop[];

@@ -1,23 +1,30 @@
 /**
  * `trace TARGET DEST` / `trace --config-dump FILE DEST`: emulate the sidecar hop by hop.
  * argv → TraceOptions (validated) → load → runTrace → render → exit decision.
+ *
+ * Start-up cost: this module is loaded for every command line (the command table and --help need
+ * its flags), so it imports only what defining and validating the flags needs. The trace engine,
+ * the dump reader, the renderers and yaml are imported when a trace actually runs (runTraceCommand).
  */
 import type { CommandModule } from 'yargs';
-import YAML from 'yaml';
 import { reachesThreshold, type FailOn } from '../../analyze/finding.js';
-import { runTrace } from '../../analyze/trace/engine.js';
-import { buildRequest, type RequestFlags } from '../../analyze/trace/request.js';
+import type { RequestFlags } from '../../analyze/trace/request.js';
 import { FAILING_VERDICTS, type Protocol, type Trace } from '../../analyze/trace/types.js';
-import { loadConfigDump } from '../../collect/dump-files.js';
 import { UsageError } from '../../model/errors.js';
-import { traceDto } from '../../render/dto.js';
-import { renderTrace } from '../../render/trace.js';
+import type { KubeFlags } from '../../collect/kube-flags.js';
+import { parseTarget, type TargetSpec } from '../../collect/target-spec.js';
+import { kubeOptions, toKubeFlags, type KubeArgs } from '../kube-flags.js';
 import { EXIT } from '../exit-codes.js';
 import { useColor } from '../io.js';
 import type { CommandContext } from '../main.js';
 
+/** Where the proxy's configuration comes from. */
+export type TraceInput =
+  | { readonly kind: 'config-dump'; readonly files: readonly string[] }
+  | { readonly kind: 'live'; readonly target: TargetSpec; readonly kube: KubeFlags; readonly prefer?: 'exec' | 'port-forward' };
+
 export interface TraceOptions {
-  readonly configDumps: readonly string[];
+  readonly input: TraceInput;
   readonly dest: string;
   readonly request: RequestFlags;
   readonly output: 'table' | 'wide' | 'json' | 'yaml';
@@ -25,8 +32,9 @@ export interface TraceOptions {
   readonly failOn: FailOn;
 }
 
-interface TraceArgs {
+interface TraceArgs extends KubeArgs {
   args?: string[];
+  'port-forward'?: boolean;
   'config-dump'?: string[];
   protocol?: string;
   host?: string;
@@ -53,13 +61,22 @@ interface TraceArgs {
 export function toTraceOptions(a: TraceArgs): TraceOptions {
   const positional = a.args ?? [];
   const dumps = a['config-dump'] ?? [];
-  if (dumps.length === 0) {
-    throw new UsageError('live tracing needs a cluster connection, which this build does not provide yet: trace a captured dump with --config-dump FILE DEST');
+  let input: TraceInput;
+  let dest: string | undefined;
+  if (dumps.length > 0) {
+    if (positional.length > 1) {
+      throw new UsageError(`with --config-dump give only DEST (the dump is the proxy); got ${positional.length} arguments: ${positional.join(' ')}`);
+    }
+    input = { kind: 'config-dump', files: dumps };
+    dest = positional[0];
+  } else {
+    if (a.selector !== undefined && positional.length === 2) throw new UsageError(`give either TARGET (${positional[0]}) or -l SELECTOR, not both`);
+    if (positional.length > 2 || (a.selector !== undefined && positional.length > 1)) throw new UsageError(`too many arguments: ${positional.join(' ')} (TARGET DEST, or -l SELECTOR DEST)`);
+    const target = parseTarget(a.selector !== undefined ? undefined : positional[0], a.selector);
+    dest = a.selector !== undefined ? positional[0] : positional[1];
+    input = { kind: 'live', target, kube: toKubeFlags(a), ...(a['port-forward'] ? { prefer: 'port-forward' as const } : {}) };
   }
-  if (positional.length === 0) throw new UsageError('missing DEST: for example 10.0.0.6:7000, redis.example.com:6379 or http://api/path');
-  if (positional.length > 1) {
-    throw new UsageError(`with --config-dump give only DEST (the dump is the proxy); got ${positional.length} arguments: ${positional.join(' ')}`);
-  }
+  if (dest === undefined) throw new UsageError('missing DEST: for example 10.0.0.6:7000, redis.example.com:6379 or http://api/path');
   if (a.uid !== undefined && (!Number.isInteger(a.uid) || a.uid < 0)) throw new UsageError(`--uid must be a non-negative integer, got ${a.uid}`);
   const mode = a['interception-mode'];
   if (mode !== undefined && mode !== 'REDIRECT' && mode !== 'TPROXY' && mode !== 'NONE') throw new UsageError(`--interception-mode must be REDIRECT, TPROXY or NONE, got ${mode}`);
@@ -72,8 +89,8 @@ export function toTraceOptions(a: TraceArgs): TraceOptions {
     ...(mode !== undefined ? { interceptionMode: mode as 'REDIRECT' | 'TPROXY' | 'NONE' } : {}),
   };
   return {
-    configDumps: dumps,
-    dest: positional[0]!,
+    input,
+    dest,
     request: {
       ...(a.protocol !== undefined ? { protocol: a.protocol as Protocol } : {}),
       ...(a.host !== undefined ? { host: a.host } : {}),
@@ -100,25 +117,37 @@ export function traceExitCode(t: Trace, failOn: FailOn): number {
   return reachesThreshold(t.findings, failOn) ? EXIT.FINDINGS : EXIT.OK;
 }
 
-/** Load → trace → render → exit decision. */
-export function runTraceCommand(opts: TraceOptions, ctx: CommandContext): void {
-  const request = buildRequest(opts.dest, opts.request);
-  const dump = loadConfigDump(opts.configDumps, ctx.io.stdin);
-  const trace = runTrace(dump, request);
-  ctx.io.stdout(formatTrace(trace, opts, ctx));
+/** Load or collect → trace → render → exit decision. The heavy modules are imported here, on first use. */
+export async function runTraceCommand(opts: TraceOptions, ctx: CommandContext): Promise<void> {
+  let trace: Trace;
+  if (opts.input.kind === 'config-dump') {
+    const [{ buildRequest }, { loadConfigDump }, { runTrace }] = await Promise.all([
+      import('../../analyze/trace/request.js'),
+      import('../../collect/dump-files.js'),
+      import('../../analyze/trace/engine.js'),
+    ]);
+    const request = buildRequest(opts.dest, opts.request);
+    trace = { ...runTrace(loadConfigDump(opts.input.files, ctx.io.stdin), request), source: { kind: 'config-dump' } };
+  } else {
+    const { liveTrace } = await import('../live.js');
+    const input = opts.input;
+    trace = (await liveTrace({ target: input.target, kube: input.kube, dest: opts.dest, request: opts.request, ...(input.prefer ? { prefer: input.prefer } : {}) }, ctx.io)).trace;
+  }
+  ctx.io.stdout(await formatTrace(trace, opts, ctx));
   ctx.setExit(traceExitCode(trace, opts.failOn));
 }
 
-export function traceCommand(ctx: CommandContext, run: (opts: TraceOptions, ctx: CommandContext) => void): CommandModule<object, TraceArgs> {
+export function traceCommand(ctx: CommandContext, run: (opts: TraceOptions, ctx: CommandContext) => void | Promise<void>): CommandModule<object, TraceArgs> {
   return {
     command: 'trace [args..]',
     describe: 'Emulate the sidecar hop by hop for one connection: capture, listener, filter chain, route, cluster, endpoints',
     builder: (y) =>
-      y
+      kubeOptions(y)
         .usage(
-          'Usage: kubectl mesh-egress trace --config-dump FILE DEST [flags]\n\nDEST: IP:PORT, HOST:PORT, [IPv6]:PORT, http://HOST[:PORT]/PATH, https://HOST/PATH, tls://HOST:PORT, tcp://HOST:PORT',
+          'Usage:\n  kubectl mesh-egress trace TARGET DEST [flags]        (TARGET: POD, pod/NAME, deploy/NAME; or -l SELECTOR DEST)\n  kubectl mesh-egress trace --config-dump FILE DEST [flags]\n\nDEST: IP:PORT, HOST:PORT, [IPv6]:PORT, http://HOST[:PORT]/PATH, https://HOST/PATH, tls://HOST:PORT, tcp://HOST:PORT',
         )
-        .positional('args', { type: 'string', array: true, describe: 'DEST (live tracing of a POD comes with cluster access)' })
+        .positional('args', { type: 'string', array: true, describe: 'TARGET DEST, or DEST with -l or --config-dump' })
+        .option('port-forward', { type: 'boolean', describe: 'Reach the proxy admin API by port-forward instead of exec', group: 'Cluster access (as kubectl):' })
         .option('config-dump', { type: 'string', array: true, requiresArg: true, describe: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin); repeat to add /clusters?format=json', group: 'Offline input:' })
         .option('protocol', { type: 'string', choices: ['tcp', 'http', 'http2', 'tls'], describe: 'What the application sends first (default from DEST: tcp)' , group: 'Request:' })
         .option('server-first', { type: 'boolean', describe: 'TCP protocol where the server speaks first (MySQL, SMTP, ...)' , group: 'Request:' })
@@ -136,17 +165,24 @@ export function traceCommand(ctx: CommandContext, run: (opts: TraceOptions, ctx:
         .option('include-ports', { type: 'string', describe: 'traffic.sidecar.istio.io/includeOutboundPorts', group: 'Capture (when only a dump is given):' })
         .option('dns-capture', { type: 'boolean', describe: 'DNS capture on (ISTIO_META_DNS_CAPTURE)', group: 'Capture (when only a dump is given):' })
         .option('interception-mode', { type: 'string', describe: 'REDIRECT, TPROXY or NONE', group: 'Capture (when only a dump is given):' })
-        .example('kubectl mesh-egress trace --config-dump dump.json 10.0.0.6:7000', 'TCP to an external Redis')
+        .example('kubectl mesh-egress trace pod/api-7c9f 10.0.0.6:7000 -n shop', 'TCP to an external Redis, live')
+        .example('kubectl mesh-egress trace deploy/api http://reviews:9080/ratings', 'HTTP from any ready pod of a deployment')
+        .example('kubectl mesh-egress trace --config-dump dump.json 10.0.0.6:7000', 'from a captured config dump')
         .example('kubectl mesh-egress trace --config-dump dump.json http://reviews:9080/ratings', 'an HTTP request')
         .example('kubectl mesh-egress trace --config-dump dump.json tls://api.example.com:443 -o json', 'TLS with SNI, as JSON') as never,
-    handler: (argv) => {
-      run(toTraceOptions(argv), ctx);
+    handler: async (argv) => {
+      await run(toTraceOptions(argv), ctx);
     },
   };
 }
 
-function formatTrace(trace: Trace, opts: TraceOptions, ctx: CommandContext): string {
-  if (opts.output === 'json') return `${JSON.stringify(traceDto(trace), null, 2)}\n`;
-  if (opts.output === 'yaml') return YAML.stringify(traceDto(trace), { lineWidth: 0 });
+async function formatTrace(trace: Trace, opts: TraceOptions, ctx: CommandContext): Promise<string> {
+  if (opts.output === 'json' || opts.output === 'yaml') {
+    const { traceDto } = await import('../../render/dto.js');
+    if (opts.output === 'json') return `${JSON.stringify(traceDto(trace), null, 2)}\n`;
+    const { default: YAML } = await import('yaml');
+    return YAML.stringify(traceDto(trace), { lineWidth: 0 });
+  }
+  const { renderTrace } = await import('../../render/trace.js');
   return renderTrace(trace, { color: useColor(ctx.io, opts.color), width: Math.min(110, ctx.io.columns ?? 100), wide: opts.output === 'wide' });
 }
