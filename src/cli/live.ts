@@ -2,19 +2,17 @@
  * Live trace: find the pod, read what the verdict needs from the cluster and from the proxy (in
  * parallel, read-only), trace, then look up the objects the verdict names.
  */
-import { enrichTrace } from '../analyze/trace/cluster-context.js';
 import { runTrace, traceWithoutSidecar } from '../analyze/trace/engine.js';
-import { podFacts, type PodFacts } from '../analyze/trace/pod-settings.js';
+import { serviceNameOf, traceWithView, viewRequest } from '../analyze/trace/from-view.js';
+import { podFacts } from '../analyze/trace/pod-settings.js';
 import { buildRequest, type RequestFlags } from '../analyze/trace/request.js';
-import type { CaptureOverrides, Trace, TraceRequest } from '../analyze/trace/types.js';
+import type { Trace } from '../analyze/trace/types.js';
 import { readClusterView, readServices, resolveTarget } from '../collect/cluster.js';
 import type { TargetSpec } from '../collect/target-spec.js';
 import { openProxyAdmin } from '../collect/envoy-admin.js';
 import type { KubeFlags } from '../collect/kube-flags.js';
 import { checkKubectlVersion, Kubectl, KubectlError, resolveContext } from '../collect/kubectl.js';
-import { collectProxyConfig } from '../collect/proxy-config.js';
-import { newFinding } from '../analyze/catalog.js';
-import { sortFindings } from '../analyze/finding.js';
+import { collectProxyConfig, listenersFor } from '../collect/proxy-config.js';
 import type { ClusterView, CollectionGap, KubeObject, Pod } from '../model/cluster-view.js';
 import type { ConfigDump } from '../model/config-dump.js';
 import { UnavailableError } from '../model/errors.js';
@@ -35,31 +33,13 @@ export interface LiveCollection {
   readonly stats: { readonly kubectlCalls: number; readonly proxyBytes: number; readonly rounds: number; readonly proxyRequests: readonly string[] };
 }
 
-/** The pod's capture settings under the user's flags (flags win). */
-export function withPodCapture(flags: RequestFlags, facts: PodFacts): RequestFlags {
-  const user = flags.capture ?? {};
-  const pod = facts.capture;
-  const merged: CaptureOverrides = { ...pod, ...user, sources: { ...(pod.sources ?? {}), ...Object.fromEntries(Object.keys(user).filter((k) => k !== 'sources').map((k) => [k, 'flag'])) } };
-  return {
-    ...flags,
-    capture: merged,
-    ...(flags.podIp === undefined && facts.podIps[0] ? { podIp: facts.podIps[0] } : {}),
-    ...(flags.uid === undefined && facts.appUid !== undefined ? { uid: facts.appUid } : {}),
-  };
-}
-
-/** A hostname DEST that is a Kubernetes Service resolves, as kube-dns would answer, to its cluster IP. */
-async function serviceAddress(k: Kubectl, host: string, podNamespace: string): Promise<string | undefined> {
-  const labels = host.replace(/\.$/, '').split('.');
-  let name: string;
-  let ns: string;
-  if (labels.length === 1) [name, ns] = [labels[0]!, podNamespace];
-  else if (labels.length === 2 || (labels.length >= 3 && labels[2] === 'svc')) [name, ns] = [labels[0]!, labels[1]!];
-  else return undefined;
-  const r = await k.run(['get', 'service', name, '-n', ns, '-o', 'json', '--ignore-not-found'], { step: `looking up Service ${ns}/${name}` });
-  if (r.exitCode !== 0 || r.stdout.trim() === '') return undefined;
-  const ip = (JSON.parse(r.stdout) as KubeObject).spec?.clusterIP as string | undefined;
-  return ip && ip !== 'None' ? ip : undefined;
+/** One Service by name, for a hostname DEST (kube-dns would answer its cluster IP). */
+async function lookupService(k: Kubectl, host: string, podNamespace: string): Promise<KubeObject[]> {
+  const ref = serviceNameOf(host, podNamespace);
+  if (!ref) return [];
+  const r = await k.run(['get', 'service', ref.name, '-n', ref.namespace, '-o', 'json', '--ignore-not-found'], { step: `looking up Service ${ref.namespace}/${ref.name}` });
+  if (r.exitCode !== 0 || r.stdout.trim() === '') return [];
+  return [JSON.parse(r.stdout) as KubeObject];
 }
 
 function whyNoSidecar(pod: Pod, nsObject: KubeObject | undefined): string {
@@ -84,22 +64,18 @@ export async function liveTrace(opts: LiveTraceOptions, io: Io): Promise<LiveCol
     const reason = (pod.status?.containerStatuses ?? []).map((s) => s.state?.waiting?.reason).find(Boolean) ?? pod.status?.reason;
     throw new UnavailableError(`pod ${podName} is ${facts.phase}${reason ? ` (${reason})` : ''}: there is no running proxy to ask; wait for it, or pick another pod${opts.target.kind === 'pod' ? ' (deploy/NAME or -l picks a running one)' : ''}`);
   }
-  const baseRequest = buildRequest(opts.dest, withPodCapture(opts.request, facts));
   if (facts.sidecar === 'none') {
     if (facts.ambient) {
       throw new UnavailableError(`pod ${podName} is in ambient mode (no sidecar; ztunnel and waypoints carry its traffic): trace emulates sidecars only for now`);
     }
     const nsRead = await k.run(['get', 'namespace', facts.namespace, '-o', 'json'], { step: `reading namespace ${facts.namespace}` });
     const nsObject = nsRead.exitCode === 0 ? (JSON.parse(nsRead.stdout) as KubeObject) : undefined;
-    const trace = traceWithoutSidecar(baseRequest, podName, whyNoSidecar(pod, nsObject));
+    const trace = traceWithoutSidecar(viewRequest({ view: { pod, lists: {}, gaps: [] }, dest: opts.dest, flags: opts.request, services: [] }), podName, whyNoSidecar(pod, nsObject));
     return { trace: { ...trace, source: { kind: 'live', context: ctx.context, pod: podName } }, view: { context: ctx.context, pod, lists: {}, gaps: [] }, dump: undefined, stats: { kubectlCalls: k.stats.calls, proxyBytes: 0, rounds: 0, proxyRequests: [] } };
   }
   // a hostname that is a Service resolves to its cluster IP, as the application's DNS lookup would
-  let request: TraceRequest = baseRequest;
-  if (!request.address && opts.request.address === undefined) {
-    const ip = await serviceAddress(k, request.host, facts.namespace);
-    if (ip) request = buildRequest(opts.dest, { ...withPodCapture(opts.request, facts), address: ip });
-  }
+  const looked = opts.request.address === undefined ? await lookupService(k, buildRequest(opts.dest, {}).host, facts.namespace) : [];
+  const request = viewRequest({ view: { pod, lists: {}, gaps: [] }, dest: opts.dest, flags: opts.request, services: looked });
   const controlPlane = facts.controlPlaneNamespace ?? 'istio-system';
   const [view, proxy] = await Promise.all([
     readClusterView(k, ctx.context, pod, { controlPlaneNamespace: controlPlane, revision: facts.revision, lists: ['serviceEntries', 'sidecars', 'destinationRules', 'virtualServices'] }),
@@ -114,9 +90,15 @@ export async function liveTrace(opts: LiveTraceOptions, io: Io): Promise<LiveCol
         throw e;
       }
       try {
-        const collected = await collectProxyConfig(opened.admin, (dump) => {
-          runTrace(dump, request);
-        });
+        // the listeners that can take the connection: the capture listeners and those for the destination
+        const capturePorts = [15001, 15006];
+        const collected = await collectProxyConfig(
+          opened.admin,
+          (names) => listenersFor(names, request.address?.text, request.port, capturePorts),
+          (dump) => {
+            runTrace(dump, request);
+          },
+        );
         return { ...collected, opened };
       } catch (e) {
         if (e instanceof KubectlError) throw new UnavailableError(`the proxy of ${podName} did not answer: ${e.message}`);
@@ -126,22 +108,17 @@ export async function liveTrace(opts: LiveTraceOptions, io: Io): Promise<LiveCol
       }
     })(),
   ]);
-  let trace = runTrace(proxy.dump, request);
-  const serviceRefs = trace.verdict.responsible.filter((r) => r.kind === 'Service' && r.name && r.namespace).map((r) => ({ namespace: r.namespace!, name: r.name! }));
-  const gaps: CollectionGap[] = [...view.gaps];
-  const services = serviceRefs.length ? await readServices(k, serviceRefs, gaps) : [];
-  const fullView: ClusterView = { ...view, gaps };
-  trace = enrichTrace(trace, { view: fullView, services, controlPlaneNamespace: controlPlane });
-  const extra = [];
-  if (facts.proxyReady === false || (proxy.opened.state && proxy.opened.state !== 'LIVE')) {
-    extra.push(newFinding('ProxyNotReady', { pod: podName, state: `container ready: ${String(facts.proxyReady)}, Envoy state: ${proxy.opened.state ?? 'unknown'}` }));
-  }
   const notes = [...(note ? [note] : []), ...facts.notes, ...(proxy.opened.execDenied ? [`exec was denied (${proxy.opened.execDenied}); used port-forward`] : [])];
-  trace = {
-    ...trace,
-    findings: sortFindings([...trace.findings, ...extra]),
-    source: { kind: 'live', context: ctx.context, pod: podName, container: facts.appContainer ?? 'istio-proxy', via: proxy.opened.admin.via, ...(notes.length ? { notes } : {}) },
-  };
+  const source = { kind: 'live' as const, context: ctx.context, pod: podName, container: facts.appContainer ?? 'istio-proxy', via: proxy.opened.admin.via, ...(notes.length ? { notes } : {}) };
+  const gaps: CollectionGap[] = [...view.gaps];
+  const withState: ClusterView = { ...view, ...(proxy.opened.state ? { proxyState: proxy.opened.state } : {}) };
+  // trace, then fetch the Services the verdict names, then trace again with them (pure and cheap)
+  const first = traceWithView({ dump: proxy.dump, view: withState, dest: opts.dest, flags: opts.request, services: looked, source });
+  const serviceRefs = first.verdict.responsible.filter((r) => r.kind === 'Service' && r.name && r.namespace).map((r) => ({ namespace: r.namespace!, name: r.name! }));
+  const named = serviceRefs.length ? await readServices(k, serviceRefs, gaps) : [];
+  const fullView: ClusterView = { ...withState, gaps };
+  const services = [...looked, ...named.filter((s) => !looked.some((l) => l.metadata?.uid === s.metadata?.uid && l.metadata?.uid !== undefined))];
+  const trace = traceWithView({ dump: proxy.dump, view: fullView, dest: opts.dest, flags: opts.request, services, source });
   return {
     trace,
     view: fullView,

@@ -6,7 +6,9 @@
  *  - port-forward to 15000 when exec is forbidden (istioctl's own method).
  * Only GET is used by read-only verbs.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { UnavailableError } from '../model/errors.js';
 import { KubectlError, type Kubectl } from './kubectl.js';
 
@@ -14,6 +16,8 @@ export interface ProxyAdmin {
   readonly via: 'exec' | 'port-forward';
   get(path: string): Promise<string>;
   post(path: string): Promise<string>;
+  /** streams a GET answer into a file (dumps can exceed what a string can hold); returns its size */
+  download(path: string, file: string): Promise<number>;
   close(): Promise<void>;
   /** bytes received from the proxy so far */
   readonly bytes: number;
@@ -47,6 +51,20 @@ class ExecAdmin implements ProxyAdmin {
 
   post(path: string): Promise<string> {
     return this.request('POST', path);
+  }
+
+  async download(path: string, file: string): Promise<number> {
+    const child = this.k.spawn(['exec', '-n', this.pod.namespace, this.pod.name, '-c', this.pod.container, '--', 'pilot-agent', 'request', 'GET', path]);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    await pipeline(child.stdout!, fs.createWriteStream(file));
+    const r = await child;
+    if (r.exitCode !== 0) throw new KubectlError(/forbidden/i.test(stderr) ? 'forbidden' : 'exit', `downloading ${path.split('?')[0]} from ${this.pod.namespace}/${this.pod.name}: ${stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`}`, r.exitCode, stderr);
+    const size = fs.statSync(file).size;
+    this.bytes += size;
+    return size;
   }
 
   async close(): Promise<void> {
@@ -112,6 +130,24 @@ class PortForwardAdmin implements ProxyAdmin {
 
   post(path: string): Promise<string> {
     return this.request('POST', path);
+  }
+
+  download(path: string, file: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: this.port, path: `/${path.replace(/^\//, '')}` }, (res) => {
+        if ((res.statusCode ?? 500) >= 400) {
+          res.resume();
+          reject(new KubectlError('exit', `the proxy answered ${res.statusCode} for ${path.split('?')[0]}`, 1, ''));
+          return;
+        }
+        pipeline(res, fs.createWriteStream(file)).then(() => {
+          const size = fs.statSync(file).size;
+          this.bytes += size;
+          resolve(size);
+        }, reject);
+      });
+      req.on('error', (e) => reject(new UnavailableError(`the proxy admin port through port-forward failed: ${e.message}`)));
+    });
   }
 
   async close(): Promise<void> {

@@ -1,49 +1,57 @@
 /**
  * Demand-driven collection of a proxy's configuration: ask Envoy only for what the trace needs.
  *
- * Round 0 fetches the bootstrap and a trimmed index of every listener (names and addresses, via
- * the config_dump `mask`). Then the caller's `explore` (a trace run) reads a ConfigDump built from
- * what has been fetched; whatever it asked for and did not find (a full listener, a route
- * configuration, a cluster, endpoints) is fetched by name (`resource` + `name_regex`) and the
- * trace runs again, until it asks for nothing new. Names the proxy does not have are fetched
- * once, found absent, and then really are absent.
+ * Envoy's admin rules (source/server/admin/config_dump_handler.cc; /work/notes/ENVOY_ADMIN_CONFIG_DUMP.md):
+ * `mask` cannot reach into the Any of a DynamicListener, so an index of all listeners can hold
+ * their names only (`resource=dynamic_listeners&mask=name`); `name_regex` is an RE2 full match on
+ * each resource's name; `mask` without `resource` keeps only the named sections of every dump, so
+ * one request can fetch listeners, clusters, routes and endpoints by name together.
+ *
+ * Round 0: the bootstrap and the listener names. Round 1: the full listeners that can receive the
+ * connection (chosen by the caller from the names: Istio names listeners "<ip>_<port>", and any
+ * listener whose name does not follow that rule is fetched too, since its address is unknown).
+ * Then the caller's `explore` (a trace run) reads what has been fetched; whatever it asked for
+ * and did not find is fetched by name and the trace runs again, until it asks for nothing new.
  */
 import { ConfigDump, DemandTracker, type DemandKind, type IndexedDocument } from '../model/config-dump.js';
 import { indexBuffer } from './dump-files.js';
 import type { ProxyAdmin } from './envoy-admin.js';
 
-/** RE2/ECMAScript-safe alternation of exact names. */
+/** RE2-safe alternation of exact names (name_regex is a full match). */
 export function exactNamesRegex(names: readonly string[]): string {
-  return `^(${names.map((n) => n.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|')})$`;
+  return `(${names.map((n) => n.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|')})`;
 }
 
-const LISTENER_INDEX_MASK = [
-  'name',
-  'active_state.listener.name',
-  'active_state.listener.address',
-  'active_state.listener.additional_addresses',
-  'warming_state.listener.name',
-  'warming_state.listener.address',
-  'draining_state.listener.name',
-  'draining_state.listener.address',
-  'error_state.details',
-].join(',');
-
-/** The admin queries, one place (the Envoy admin emulator in test/e2e implements the same rules). */
-export const QUERIES = {
-  bootstrap: 'config_dump?mask=bootstrap',
-  listenerIndex: `config_dump?resource=dynamic_listeners&mask=${LISTENER_INDEX_MASK}`,
-  staticListeners: 'config_dump?resource=static_listeners',
-  byName: (resource: string, names: readonly string[], eds = false): string => `config_dump?resource=${resource}${eds ? '&include_eds' : ''}&name_regex=${encodeURIComponent(exactNamesRegex(names))}`,
-};
-
-/** Which config_dump resources hold each kind of demanded object. */
-const RESOURCES: Readonly<Record<DemandKind, readonly string[]>> = {
+const SECTIONS: Readonly<Record<DemandKind, readonly string[]>> = {
   listener: ['dynamic_listeners'],
-  route: ['dynamic_route_configs'],
+  route: ['dynamic_route_configs', 'static_route_configs'],
   cluster: ['dynamic_active_clusters', 'dynamic_warming_clusters', 'static_clusters'],
   endpoint: ['dynamic_endpoint_configs', 'static_endpoint_configs'],
 };
+
+/** The admin queries, one place (the Envoy admin emulator in test/e2e implements Envoy's rules). */
+export const QUERIES = {
+  bootstrap: 'config_dump?mask=bootstrap',
+  listenerNames: 'config_dump?resource=dynamic_listeners&mask=name',
+  /** several kinds by name in one answer */
+  byName: (kinds: readonly DemandKind[], names: readonly string[]): string => {
+    const sections = kinds.flatMap((k) => SECTIONS[k]);
+    return `config_dump?${kinds.includes('endpoint') ? 'include_eds&' : ''}mask=${sections.join(',')}&name_regex=${encodeURIComponent(exactNamesRegex(names))}`;
+  },
+};
+
+/** Istio's listener names: "<ip>_<port>" (pilot/pkg/networking/core getListenerName). */
+const ISTIO_LISTENER_NAME = /^(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+|\[[0-9a-fA-F:]+\])_(\d+)$/;
+
+export interface ListenerNameFacts {
+  readonly ip: string;
+  readonly port: number;
+}
+
+export function parseListenerName(name: string): ListenerNameFacts | undefined {
+  const m = ISTIO_LISTENER_NAME.exec(name);
+  return m ? { ip: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) } : undefined;
+}
 
 export interface ProxyConfigCollection {
   /** the configuration to trace on (no demand tracking) */
@@ -52,32 +60,71 @@ export interface ProxyConfigCollection {
   readonly requests: readonly string[];
 }
 
-export async function collectProxyConfig(admin: ProxyAdmin, explore: (dump: ConfigDump) => void, opts: { maxRounds?: number } = {}): Promise<ProxyConfigCollection> {
+function namesFrom(body: string): string[] {
+  const names: string[] = [];
+  try {
+    const doc = JSON.parse(body) as { configs?: { name?: string }[] };
+    for (const c of doc.configs ?? []) if (typeof c.name === 'string') names.push(c.name);
+  } catch {
+    // an unreadable index: fall back to asking for listeners by demand
+  }
+  return names;
+}
+
+export async function collectProxyConfig(
+  admin: ProxyAdmin,
+  chooseListeners: (names: readonly string[]) => readonly string[],
+  explore: (dump: ConfigDump) => void,
+  opts: { maxRounds?: number } = {},
+): Promise<ProxyConfigCollection> {
   const docs: IndexedDocument[] = [];
   const requests: string[] = [];
-  const fetch = async (path: string, section: string, partial = false): Promise<void> => {
+  const fetch = async (path: string, opt: { section?: string; partial?: boolean } = {}): Promise<string> => {
     requests.push(path);
     const body = await admin.get(path);
-    docs.push(indexBuffer(`proxy ${path.split('&name_regex')[0]}`, Buffer.from(body), { section, partial }));
+    docs.push(indexBuffer(`proxy ${path.split('&name_regex')[0]}`, Buffer.from(body), opt));
+    return body;
   };
-  await Promise.all([fetch(QUERIES.bootstrap, 'bootstrap'), fetch(QUERIES.listenerIndex, 'dynamic_listeners', true), fetch(QUERIES.staticListeners, 'static_listeners')]);
-  const fetched = new Map<DemandKind, Set<string>>();
+  const fetched = new Map<DemandKind, Set<string>>(Object.keys(SECTIONS).map((k) => [k as DemandKind, new Set<string>()]));
+  const fetchByName = async (want: Map<DemandKind, string[]>): Promise<void> => {
+    const kinds = [...want].filter(([, names]) => names.length > 0).map(([k]) => k);
+    if (kinds.length === 0) return;
+    const names = [...new Set(kinds.flatMap((k) => want.get(k)!))].sort();
+    for (const k of kinds) for (const n of want.get(k)!) fetched.get(k)!.add(n);
+    await fetch(QUERIES.byName(kinds, names));
+  };
+  const [, index] = await Promise.all([fetch(QUERIES.bootstrap, { section: 'bootstrap' }), fetch(QUERIES.listenerNames, { section: 'dynamic_listeners', partial: true })]);
+  await fetchByName(new Map([['listener', [...chooseListeners(namesFrom(index))]]]));
   const maxRounds = opts.maxRounds ?? 8;
-  let rounds = 0;
+  let rounds = 1;
   for (; rounds < maxRounds; rounds++) {
     const demand = new DemandTracker();
     explore(new ConfigDump(docs, { demand, live: true }));
-    const batches: Promise<void>[] = [];
-    for (const kind of ['listener', 'route', 'cluster', 'endpoint'] as const) {
-      const done = fetched.get(kind) ?? new Set<string>();
-      fetched.set(kind, done);
-      const wanted = demand.get(kind).filter((n) => !done.has(n));
-      if (wanted.length === 0) continue;
-      for (const n of wanted) done.add(n);
-      for (const resource of RESOURCES[kind]) batches.push(fetch(QUERIES.byName(resource, wanted, kind === 'endpoint'), resource));
+    const want = new Map<DemandKind, string[]>();
+    for (const kind of Object.keys(SECTIONS) as DemandKind[]) {
+      const fresh = demand.get(kind).filter((n) => !fetched.get(kind)!.has(n));
+      if (fresh.length) want.set(kind, fresh);
     }
-    if (batches.length === 0) break;
-    await Promise.all(batches);
+    if (want.size === 0) break;
+    await fetchByName(want);
   }
   return { dump: new ConfigDump(docs, { live: true }), rounds, requests };
+}
+
+/**
+ * The listeners a connection to `ip:port` can be handed to, or that take it (the capture
+ * listeners): Istio-named ones on that port at that IP or a wildcard, the virtual listeners, and
+ * every listener whose name does not tell its address. `ip` undefined: every listener on the port
+ * (a hostname whose address is looked for among them).
+ */
+export function listenersFor(names: readonly string[], ip: string | undefined, port: number, capturePorts: readonly number[]): string[] {
+  const wildcard = new Set(['0.0.0.0', '::', '[::]']);
+  return names.filter((n) => {
+    if (n === 'virtualOutbound' || n === 'virtualInbound') return true;
+    const f = parseListenerName(n);
+    if (!f) return true;
+    if (capturePorts.includes(f.port) && wildcard.has(f.ip)) return true;
+    if (f.port !== port) return false;
+    return ip === undefined || wildcard.has(f.ip) || f.ip === ip;
+  });
 }

@@ -54,6 +54,8 @@ export interface ClusterView {
   /** lists that were collected (absent key: not collected, see gaps) */
   readonly lists: Partial<Record<ListName, readonly KubeObject[]>>;
   readonly gaps: readonly CollectionGap[];
+  /** Envoy's server state when the proxy was asked (/server_info: LIVE, INITIALIZING, ...) */
+  readonly proxyState?: string;
 }
 
 export function objectKey(o: KubeObject): string {

@@ -33,6 +33,8 @@ export interface DumpLayout {
   readonly entries: readonly EntryRef[];
   /** @type of each element of `configs`, in order */
   readonly configTypes: readonly string[];
+  /** byte range of each element of `configs` (to copy a dump without some sections) */
+  readonly configRanges: readonly { readonly type: string; readonly start: number; readonly end: number }[];
   /** true when the document is a `/clusters?format=json` output */
   readonly isClusterStatus: boolean;
   /** true when the top level is a bare array of resources */
@@ -172,8 +174,11 @@ interface ConfigBuilder {
 const SKIP: ValueInterest<Node> = { node: undefined, capture: false };
 
 class DumpVisitor implements ScanVisitor<Node> {
+  /** `resourceSection`: the section a `?resource=` answer's elements belong to ('' when unknown) */
+  constructor(private readonly resourceSection: string) {}
   readonly entries: EntryRef[] = [];
   readonly configTypes: string[] = [];
+  readonly configRanges: { type: string; start: number; end: number }[] = [];
   isClusterStatus = false;
   isBareArray = false;
 
@@ -229,7 +234,7 @@ class DumpVisitor implements ScanVisitor<Node> {
   open(node: Node, offset: number, isArray: boolean): void {
     if (isArray) return;
     if (node.role === 'config' && !node.config) {
-      node.config = { type: undefined, hadSections: false, self: newEntry(offset, '', undefined) };
+      node.config = { type: undefined, hadSections: false, self: newEntry(offset, this.resourceSection, SECTION_KIND.get(this.resourceSection)) };
     } else if (node.role === 'entry' && !node.entry) {
       const section = node.section ?? '';
       const hint = section === 'cluster_statuses' ? 'cluster_status' : SECTION_KIND.get(section);
@@ -242,7 +247,8 @@ class DumpVisitor implements ScanVisitor<Node> {
     if (node.role === 'config' && node.config) {
       const cfg = node.config;
       this.configTypes.push(cfg.type ?? '');
-      if (!cfg.hadSections && cfg.self.keyKind) this.finishEntry(cfg.self, end);
+      this.configRanges.push({ type: cfg.type ?? '', start: cfg.self.start, end });
+      if (!cfg.hadSections && (cfg.self.keyKind || cfg.self.kindHint)) this.finishEntry(cfg.self, end);
     } else if (node.role === 'entry' && node.entry) {
       this.finishEntry(node.entry, end);
     }
@@ -287,9 +293,12 @@ export class DumpIndexer {
    * `defaultSection`: the config-dump section of a `?resource=` answer, whose elements do not say
    * which section they came from (a DynamicCluster may be active or warming).
    */
-  constructor(private readonly defaultSection = '') {}
-  private readonly visitor = new DumpVisitor();
-  private readonly scanner = new JsonStructureScanner<Node>(this.visitor, { role: 'root' });
+  constructor(defaultSection = '') {
+    this.visitor = new DumpVisitor(defaultSection);
+    this.scanner = new JsonStructureScanner<Node>(this.visitor, { role: 'root' });
+  }
+  private readonly visitor: DumpVisitor;
+  private readonly scanner: JsonStructureScanner<Node>;
 
   push(chunk: Buffer): void {
     this.scanner.push(chunk);
@@ -298,10 +307,10 @@ export class DumpIndexer {
   /** Throws JsonSyntaxError on truncated or malformed input. */
   finish(): DumpLayout {
     this.scanner.end();
-    const section = this.defaultSection;
     return {
-      entries: section ? this.visitor.entries.map((e) => (e.section === '' ? { ...e, section } : e)) : this.visitor.entries,
+      entries: this.visitor.entries,
       configTypes: this.visitor.configTypes,
+      configRanges: this.visitor.configRanges,
       isClusterStatus: this.visitor.isClusterStatus,
       isBareArray: this.visitor.isBareArray,
     };
