@@ -36,6 +36,7 @@ export function traceDto(t: Trace): unknown {
   return sortKeys({
     apiVersion: API_VERSION,
     kind: 'Trace',
+    source: t.source,
     request: {
       destination: r.raw,
       host: r.host,

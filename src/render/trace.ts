@@ -33,10 +33,21 @@ function describeProxy(t: Trace): string {
   return `${who} (${parts.join(', ')})`;
 }
 
+/** Only inputs other than a plain dump file are worth a line: they say which cluster was asked. */
+function describeSource(t: Trace): string | undefined {
+  const s = t.source;
+  if (!s || s.kind === 'config-dump') return undefined;
+  const what = { live: 'live cluster', snapshot: 'snapshot', 'bug-report': 'istioctl bug-report' }[s.kind];
+  const parts = [...(s.context ? [`context ${s.context}`] : []), ...(s.via ? [`admin via ${s.via}`] : []), ...(s.notes ?? [])];
+  return parts.length ? `${what} (${parts.join(', ')})` : what;
+}
+
 export function renderTrace(t: Trace, opts: RenderOptions): string {
   const out: string[] = [];
   out.push(`${paint(opts, 'bold', 'TRACE')}  ${describeRequest(t)}`);
   out.push(`from   ${describeProxy(t)}`);
+  const src = describeSource(t);
+  if (src) out.push(`via    ${src}`);
   out.push('');
   const resultWidth = Math.max(40, opts.width - 19);
   const rows = t.hops.map((h) => {
