@@ -27,7 +27,11 @@ export class TraceContext {
     readonly dump: ConfigDump,
     readonly request: TraceRequest,
   ) {
-    this.proxy = describeProxy(dump.bootstrap());
+    const fromBootstrap = describeProxy(dump.bootstrap());
+    // the pod read from the cluster is who the proxy serves; the bootstrap says the same on a real
+    // cluster, but a dump may lack the node metadata (partial dumps, Istio <= 1.4)
+    const w = request.workload;
+    this.proxy = w ? { ...fromBootstrap, podName: w.pod, namespace: w.namespace, owner: w.owner ?? fromBootstrap.owner } : fromBootstrap;
   }
 
   hop(h: Hop): void {

@@ -24,6 +24,7 @@ export function withPodCapture(flags: RequestFlags, facts: PodFacts): RequestFla
     capture: merged,
     ...(flags.podIp === undefined && facts.podIps[0] ? { podIp: facts.podIps[0] } : {}),
     ...(flags.uid === undefined && facts.appUid !== undefined ? { uid: facts.appUid } : {}),
+    workload: { pod: facts.name, namespace: facts.namespace, ...(facts.owner ? { owner: facts.owner } : {}) },
   };
 }
 

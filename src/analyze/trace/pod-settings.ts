@@ -29,6 +29,8 @@ export interface PodFacts {
   /** control-plane namespace from the proxy's discovery address */
   readonly controlPlaneNamespace: string | undefined;
   readonly notes: readonly string[];
+  /** the controlling workload in Istio's OWNER form (see ownerOf) */
+  readonly owner: string | undefined;
 }
 
 /** istio-iptables flags (tools/istio-iptables/pkg/cmd/root.go): short and long forms. */
@@ -160,5 +162,47 @@ export function podFacts(pod: Pod): PodFacts {
     revision,
     controlPlaneNamespace,
     notes,
+    owner: ownerOf(pod),
   };
+}
+
+/** kind → [group/version, plural] */
+const WORKLOAD_API: Readonly<Record<string, readonly [string, string]>> = {
+  Deployment: ['apps/v1', 'deployments'],
+  ReplicaSet: ['apps/v1', 'replicasets'],
+  StatefulSet: ['apps/v1', 'statefulsets'],
+  DaemonSet: ['apps/v1', 'daemonsets'],
+  Job: ['batch/v1', 'jobs'],
+  CronJob: ['batch/v1', 'cronjobs'],
+  Rollout: ['argoproj.io/v1alpha1', 'rollouts'],
+};
+
+/**
+ * The workload a pod belongs to, as Istio names it for ISTIO_META_OWNER (pkg/kube/util.go
+ * GetDeployMetaFromPod): the controller reference; a ReplicaSet "<name>-<pod-template-hash>" stands
+ * for its Deployment (or Argo Rollout, by rollouts-pod-template-hash), a Job "<name>-<8..10 digits>"
+ * for its CronJob.
+ */
+export function ownerOf(pod: Pod): string | undefined {
+  const ref = (pod.metadata?.ownerReferences ?? []).find((r) => r.controller);
+  const ns = pod.metadata?.namespace;
+  if (!ref || !ns) return undefined;
+  const labels = pod.metadata?.labels ?? {};
+  let kind = ref.kind;
+  let name = ref.name;
+  const hash = labels['pod-template-hash'];
+  const rolloutHash = labels['rollouts-pod-template-hash'];
+  const cron = /^(.+)-\d{8,10}$/.exec(name);
+  if (kind === 'ReplicaSet' && hash && name.endsWith(hash)) {
+    kind = 'Deployment';
+    name = name.slice(0, name.length - hash.length).replace(/-$/, '');
+  } else if (kind === 'ReplicaSet' && rolloutHash && name.endsWith(rolloutHash)) {
+    kind = 'Rollout';
+    name = name.slice(0, name.length - rolloutHash.length).replace(/-$/, '');
+  } else if (kind === 'Job' && cron) {
+    kind = 'CronJob';
+    name = cron[1]!;
+  }
+  const api = WORKLOAD_API[kind];
+  return api ? `kubernetes://apis/${api[0]}/namespaces/${ns}/${api[1]}/${name}` : undefined;
 }

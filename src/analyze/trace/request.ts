@@ -6,7 +6,7 @@
 import { parseIp, type IpAddress } from '../../envoy/ip.js';
 import type { ClientHello } from '../../envoy/listener-filters.js';
 import { UsageError } from '../../model/errors.js';
-import type { CaptureOverrides, Protocol, TraceRequest } from './types.js';
+import type { CaptureOverrides, Protocol, TraceRequest, WorkloadIdentity } from './types.js';
 
 export interface ParsedDestination {
   readonly scheme: 'tcp' | 'http' | 'https' | 'tls' | undefined;
@@ -84,6 +84,8 @@ export interface RequestFlags {
   readonly podIp?: string;
   readonly uid?: number;
   readonly capture?: CaptureOverrides;
+  /** who the proxy is, when the pod was read from the cluster (wins over the bootstrap's node metadata) */
+  readonly workload?: WorkloadIdentity;
 }
 
 function parseHeaders(list: readonly string[]): Record<string, string> {
@@ -141,6 +143,7 @@ export function buildRequest(dest: string, flags: RequestFlags = {}): TraceReque
     podIp: ipFlag('pod-ip', flags.podIp),
     uid: flags.uid,
     capture: flags.capture ?? {},
+    ...(flags.workload ? { workload: flags.workload } : {}),
   };
 }
 

@@ -60,6 +60,16 @@ export interface TraceRequest {
   readonly podIp: IpAddress | undefined;
   readonly uid: number | undefined;
   readonly capture: CaptureOverrides;
+  /** the pod as the cluster shows it (live, snapshot, bug-report) */
+  readonly workload?: WorkloadIdentity;
+}
+
+/** A pod read from the cluster: its name, namespace and the workload that owns it. */
+export interface WorkloadIdentity {
+  readonly pod: string;
+  readonly namespace: string;
+  /** in Istio's OWNER form: kubernetes://apis/<group>/<version>/namespaces/<ns>/<plural>/<name> */
+  readonly owner?: string;
 }
 
 export interface CaptureOverrides {

@@ -128,11 +128,39 @@ function istioProxy(version: string, native: boolean): ContainerSpec {
   };
 }
 
-function istioInit(version: string): ContainerSpec {
+/**
+ * istio-init (or, with istio-cni, istio-validation), with the arguments Istio's injection template
+ * renders from the pod's traffic annotations (manifests/charts/istio-control/istio-discovery/files/
+ * injection-template.yaml): -i/-x default "*"/"", -q/-o only when annotated.
+ */
+function istioInit(version: string, ann: Record<string, string>, cni: boolean): ContainerSpec {
+  const a = (k: string, d: string): string => ann[`traffic.sidecar.istio.io/${k}`] ?? d;
+  const optional = (flag: string, k: string): string[] => (ann[`traffic.sidecar.istio.io/${k}`] !== undefined ? [flag, a(k, '')] : []);
   return {
-    name: 'istio-init',
+    name: cni ? 'istio-validation' : 'istio-init',
     image: `docker.io/istio/proxyv2:${version}`,
-    args: ['istio-iptables', '-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020', '--log_output_level=default:info'],
+    args: [
+      'istio-iptables', '-p', '15001', '-z', '15006', '-u', '1337', '-m', ann['sidecar.istio.io/interceptionMode'] ?? 'REDIRECT',
+      '-i', a('includeOutboundIPRanges', '*'), '-x', a('excludeOutboundIPRanges', ''), '-b', a('includeInboundPorts', '*'), '-d', '15090,15021,15020',
+      ...optional('-q', 'includeOutboundPorts'), ...optional('-o', 'excludeOutboundPorts'),
+      '--log_output_level=default:info',
+      ...(cni ? ['--run-validation', '--skip-rule-apply'] : []),
+    ],
+  };
+}
+
+/** The annotations the injection template adds for istio-cni, which reads them at pod sandbox creation. */
+function cniAnnotations(ann: Record<string, string>): Record<string, string> {
+  const t = (k: string): string | undefined => ann[`traffic.sidecar.istio.io/${k}`];
+  return {
+    'sidecar.istio.io/interceptionMode': ann['sidecar.istio.io/interceptionMode'] ?? 'REDIRECT',
+    // `with` in the template: written only when non-empty
+    'traffic.sidecar.istio.io/includeOutboundIPRanges': t('includeOutboundIPRanges') || '*',
+    ...(t('excludeOutboundIPRanges') ? { 'traffic.sidecar.istio.io/excludeOutboundIPRanges': t('excludeOutboundIPRanges')! } : {}),
+    'traffic.sidecar.istio.io/includeInboundPorts': t('includeInboundPorts') ?? '*',
+    'traffic.sidecar.istio.io/excludeInboundPorts': '15020',
+    ...(t('includeOutboundPorts') !== undefined ? { 'traffic.sidecar.istio.io/includeOutboundPorts': t('includeOutboundPorts')! } : {}),
+    ...(t('excludeOutboundPorts') !== undefined ? { 'traffic.sidecar.istio.io/excludeOutboundPorts': t('excludeOutboundPorts')! } : {}),
   };
 }
 
@@ -170,7 +198,9 @@ export function pod(o: PodOptions): KubeObject {
     const appName = labels.app ?? o.name.replace(/-[a-z0-9]+-[a-z0-9]+$/, '');
     if (sc.native) inits.push(istioProxy(version, true));
     else containers.push(istioProxy(version, false));
-    if (!sc.cni) inits.unshift(istioInit(version));
+    const traffic = { ...annotations, ...(sc.annotations ?? {}) };
+    inits.unshift(istioInit(version, traffic, sc.cni === true));
+    if (sc.cni) Object.assign(annotations, cniAnnotations(traffic));
     Object.assign(labels, { 'security.istio.io/tlsMode': 'istio', 'service.istio.io/canonical-name': appName, 'service.istio.io/canonical-revision': labels.version ?? 'latest' });
     Object.assign(annotations, {
       'istio.io/rev': 'default',
@@ -180,7 +210,7 @@ export function pod(o: PodOptions): KubeObject {
       'prometheus.io/port': '15020',
       'prometheus.io/scrape': 'true',
       'sidecar.istio.io/status': JSON.stringify({
-        initContainers: [...(sc.cni ? [] : ['istio-init']), ...(sc.native ? ['istio-proxy'] : [])],
+        initContainers: [sc.cni ? 'istio-validation' : 'istio-init', ...(sc.native ? ['istio-proxy'] : [])],
         containers: sc.native ? [] : ['istio-proxy'],
         volumes: ['workload-socket', 'credential-socket', 'workload-certs', 'istio-envoy', 'istio-data', 'istio-podinfo', 'istio-token', 'istiod-ca-cert'],
         imagePullSecrets: null,
