@@ -11,7 +11,7 @@ import { readClusterView, readServices, resolveTarget } from '../collect/cluster
 import type { TargetSpec } from '../collect/target-spec.js';
 import { openProxyAdmin } from '../collect/envoy-admin.js';
 import type { KubeFlags } from '../collect/kube-flags.js';
-import { checkKubectlVersion, Kubectl, KubectlError, resolveContext } from '../collect/kubectl.js';
+import { checkKubectlVersion, Kubectl, KubectlError, parseKubectlJson, resolveContext } from '../collect/kubectl.js';
 import { collectProxyConfig, listenersFor } from '../collect/proxy-config.js';
 import type { ClusterView, CollectionGap, KubeObject, Pod } from '../model/cluster-view.js';
 import type { ConfigDump } from '../model/config-dump.js';
@@ -39,7 +39,7 @@ async function lookupService(k: Kubectl, host: string, podNamespace: string): Pr
   if (!ref) return [];
   const r = await k.run(['get', 'service', ref.name, '-n', ref.namespace, '-o', 'json', '--ignore-not-found'], { step: `looking up Service ${ref.namespace}/${ref.name}` });
   if (r.exitCode !== 0 || r.stdout.trim() === '') return [];
-  return [JSON.parse(r.stdout) as KubeObject];
+  return [parseKubectlJson<KubeObject>(r.stdout, `looking up Service ${ref.namespace}/${ref.name}`)];
 }
 
 function whyNoSidecar(pod: Pod, nsObject: KubeObject | undefined): string {
@@ -54,8 +54,26 @@ function whyNoSidecar(pod: Pod, nsObject: KubeObject | undefined): string {
   return 'Label its namespace for injection (istio-injection=enabled or istio.io/rev=<revision>) and restart the pod if it should be in the mesh.';
 }
 
+/** What to do when the proxy's admin API does not answer, from kubectl's or pilot-agent's words. */
+function proxyHint(e: KubectlError, ns: string, name: string): string {
+  const logs = `kubectl logs -n ${ns} ${name} -c istio-proxy`;
+  if (/connection refused/.test(e.stderr)) return `Envoy is not listening on its admin port 15000 (starting, crashed or restarting): see ${logs}`;
+  if (/executable file not found|not found in \$PATH/.test(e.stderr)) return 'the istio-proxy container has no pilot-agent (not an Istio proxy image?): retry with --port-forward';
+  if (/container not found|is not running|ContainerCreating|PodInitializing/.test(e.stderr)) return `the istio-proxy container is not running: see kubectl describe pod -n ${ns} ${name}`;
+  if (e.kind === 'timeout') return 'raise --request-timeout or check the node and the kubelet';
+  return `see ${logs}`;
+}
+
 export async function liveTrace(opts: LiveTraceOptions, io: Io): Promise<LiveCollection> {
   const k = new Kubectl(opts.kube, { env: io.env });
+  try {
+    return await collectAndTrace(k, opts);
+  } finally {
+    k.dispose();
+  }
+}
+
+async function collectAndTrace(k: Kubectl, opts: LiveTraceOptions): Promise<LiveCollection> {
   const [, ctx] = await Promise.all([checkKubectlVersion(k), resolveContext(k)]);
   const { pod, note } = await resolveTarget(k, opts.target, ctx.namespace);
   const facts = podFacts(pod);
@@ -69,7 +87,7 @@ export async function liveTrace(opts: LiveTraceOptions, io: Io): Promise<LiveCol
       throw new UnavailableError(`pod ${podName} is in ambient mode (no sidecar; ztunnel and waypoints carry its traffic): trace emulates sidecars only for now`);
     }
     const nsRead = await k.run(['get', 'namespace', facts.namespace, '-o', 'json'], { step: `reading namespace ${facts.namespace}` });
-    const nsObject = nsRead.exitCode === 0 ? (JSON.parse(nsRead.stdout) as KubeObject) : undefined;
+    const nsObject = nsRead.exitCode === 0 ? parseKubectlJson<KubeObject>(nsRead.stdout, `reading namespace ${facts.namespace}`) : undefined;
     const trace = traceWithoutSidecar(viewRequest({ view: { pod, lists: {}, gaps: [] }, dest: opts.dest, flags: opts.request, services: [] }), podName, whyNoSidecar(pod, nsObject));
     return { trace: { ...trace, source: { kind: 'live', context: ctx.context, pod: podName } }, view: { context: ctx.context, pod, lists: {}, gaps: [] }, dump: undefined, stats: { kubectlCalls: k.stats.calls, proxyBytes: 0, rounds: 0, proxyRequests: [] } };
   }
@@ -85,7 +103,7 @@ export async function liveTrace(opts: LiveTraceOptions, io: Io): Promise<LiveCol
         opened = await openProxyAdmin(k, { namespace: facts.namespace, name: facts.name, container: 'istio-proxy' }, opts.prefer ? { prefer: opts.prefer } : {});
       } catch (e) {
         if (e instanceof KubectlError) {
-          throw new UnavailableError(`cannot reach the proxy of ${podName}: ${e.message}${facts.proxyReady === false ? ' (the istio-proxy container is not ready)' : ''}`);
+          throw new UnavailableError(`cannot reach the proxy of ${podName}: ${e.message}; ${proxyHint(e, facts.namespace, facts.name)}`);
         }
         throw e;
       }
@@ -108,7 +126,7 @@ export async function liveTrace(opts: LiveTraceOptions, io: Io): Promise<LiveCol
       }
     })(),
   ]);
-  const notes = [...(note ? [note] : []), ...facts.notes, ...(proxy.opened.execDenied ? [`exec was denied (${proxy.opened.execDenied}); used port-forward`] : [])];
+  const notes = [...(note ? [note] : []), ...facts.notes, ...(proxy.opened.execDenied ? [`${proxy.opened.execDenied}: used port-forward`] : [])];
   const source = { kind: 'live' as const, context: ctx.context, pod: podName, container: facts.appContainer ?? 'istio-proxy', via: proxy.opened.admin.via, ...(notes.length ? { notes } : {}) };
   const gaps: CollectionGap[] = [...view.gaps];
   const withState: ClusterView = { ...view, ...(proxy.opened.state ? { proxyState: proxy.opened.state } : {}) };

@@ -2,10 +2,11 @@
  * The command table. `main` returns an exit code and never calls process.exit: tests run it
  * in-process with in-memory streams (cmd/ is the only place that touches the real process).
  */
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
 import { VERSION } from '../version.js';
 import { runTraceCommand, traceCommand, type TraceOptions } from './commands/trace.js';
+import { shortVersion } from './commands/version.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import type { Io } from './io.js';
 
@@ -17,7 +18,7 @@ export interface CommandContext {
 
 /** What each verb does once its options are validated; tests replace it to pin argv → options. */
 export interface Runners {
-  readonly trace: (opts: TraceOptions, ctx: CommandContext) => void;
+  readonly trace: (opts: TraceOptions, ctx: CommandContext) => void | Promise<void>;
 }
 
 const DEFAULT_RUNNERS: Runners = { trace: runTraceCommand };
@@ -36,6 +37,9 @@ export function globalOptions<T>(y: Argv<T>) {
     });
 }
 
+/** The hidden verb kubectl_complete-mesh_egress calls (cobra's name for it). */
+export const COMPLETE_VERB = '__complete';
+
 /** Flags whose value may be "-" (standard input); yargs would take a lone "-" for a positional. */
 const STDIN_FLAGS = new Set(['--config-dump']);
 
@@ -52,7 +56,16 @@ function joinStdinValues(argv: readonly string[]): string[] {
 }
 
 export async function main(rawArgv: readonly string[], io: Io, runners: Runners = DEFAULT_RUNNERS): Promise<number> {
-  const argv = joinStdinValues(rawArgv);
+  // start-up: `--version` alone is answered before the command table (and yargs) is loaded
+  if (rawArgv.length === 1 && rawArgv[0] === '--version') {
+    io.stdout(shortVersion());
+    return EXIT.OK;
+  }
+  // `__complete WORD...`: shell completion, run by kubectl_complete-mesh_egress (see completion.ts)
+  const completing = rawArgv[0] === COMPLETE_VERB;
+  const argv = completing ? [] : joinStdinValues(rawArgv);
+  // loaded on demand, like every module a verb needs (see commands/trace.ts): start-up cost
+  const { default: yargs } = await import('yargs');
   let exitCode: number = EXIT.OK;
   const ctx: CommandContext = {
     io,
@@ -68,10 +81,11 @@ export async function main(rawArgv: readonly string[], io: Io, runners: Runners 
     .command(traceCommand(ctx, runners.trace))
     .command(
       'version',
-      'Print the tool version',
+      'Print the plugin version, the Node.js runtime it runs on and the kubectl version',
       (y) => y,
-      () => {
-        io.stdout(`kubectl-mesh_egress ${VERSION}\nruntime: node ${process.versions.node}\n`);
+      async (a) => {
+        const { runVersionCommand } = await import('./commands/version.js');
+        await runVersionCommand(String(a.output), ctx);
       },
     )
     .demandCommand(1, 'give a verb, for example: kubectl mesh-egress trace --config-dump dump.json 10.0.0.6:7000')
@@ -79,7 +93,7 @@ export async function main(rawArgv: readonly string[], io: Io, runners: Runners 
     .strict()
     .help('help')
     .alias('help', 'h')
-    .version(false)
+    .version('version', 'Print the plugin version and exit', `kubectl-mesh_egress ${VERSION}`)
     .wrap(width)
     .exitProcess(false)
     .showHelpOnFail(false)
@@ -88,6 +102,15 @@ export async function main(rawArgv: readonly string[], io: Io, runners: Runners 
       if (err && err.name !== 'YError') throw err;
       throw new UsageError((msg ?? err?.message ?? 'invalid arguments').replace(/\s*\n\s*/g, ' '));
     });
+  // start-up: once a verb's handler has started, yargs lays out that verb's whole help text and
+  // keeps it in case the handler fails later (usage.cacheHelpMessage): 20-40 ms on every run. This
+  // CLI prints its own errors and never shows help on failure, so that text is never used.
+  (parser as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => undefined;
+  if (completing) {
+    const { completions, formatCompletions } = await import('./completion.js');
+    io.stdout(formatCompletions(completions(parser, rawArgv.slice(1))));
+    return EXIT.OK;
+  }
   try {
     let helpText = '';
     await parser.parseAsync([...argv], {}, (_err, _parsed, output) => {

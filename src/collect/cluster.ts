@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { LIST_RESOURCES, type ClusterView, type CollectionGap, type KubeObject, type ListName, type MeshConfigRef, type Pod } from '../model/cluster-view.js';
 import { UnavailableError } from '../model/errors.js';
 import type { TargetSpec } from './target-spec.js';
-import { KubectlError, type Kubectl } from './kubectl.js';
+import { KubectlError, parseKubectlJson, type Kubectl } from './kubectl.js';
 
 function forbiddenHint(e: KubectlError, verb: string, resource: string, ns?: string): string {
   return `RBAC denied ${verb} on ${resource}${ns ? ` in namespace ${ns}` : ''}: ${e.message.replace(/^[^:]*: /, '')}`;
@@ -156,7 +156,16 @@ export async function readServices(k: Kubectl, refs: readonly { namespace: strin
   await Promise.all(
     [...byNs].map(async ([ns, names]) => {
       const list = [...names].sort();
-      const got = await optionalRead(`get services ${list.join(',')} in ${ns}`, () => k.getJson<KubeObject & { items?: KubeObject[] }>(['services', ...list, '-n', ns, '--ignore-not-found'], `reading services in ${ns}`), gaps);
+      // --ignore-not-found: one missing name prints nothing at all (not even an empty List)
+      const got = await optionalRead(
+        `get services ${list.join(',')} in ${ns}`,
+        async () => {
+          const step = `reading services in ${ns}`;
+          const text = await k.ok(['get', 'services', ...list, '-n', ns, '--ignore-not-found', '-o', 'json'], step);
+          return text.trim() === '' ? { items: [] } : parseKubectlJson<KubeObject & { items?: KubeObject[] }>(text, step);
+        },
+        gaps,
+      );
       if (!got) return;
       out.push(...(got.items ?? (got.kind === 'Service' ? [got] : [])));
     }),

@@ -188,7 +188,7 @@ export async function openProxyAdmin(k: Kubectl, pod: PodRef, opts: { adminPort?
       return { admin: exec, state: info.state, envoyVersion: info.version };
     } catch (e) {
       if (!(e instanceof KubectlError) || e.kind !== 'forbidden') throw e;
-      const denied = e.message;
+      const denied = `RBAC forbids create on pods/exec in namespace ${pod.namespace}`;
       try {
         const admin = await PortForwardAdmin.open(k, pod, port, 20_000);
         const info = serverInfo(await admin.get('server_info'));

@@ -9,6 +9,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { UnavailableError } from '../model/errors.js';
 import { parseKubeDuration, type KubeFlags } from './kube-flags.js';
+import { kubectlClientVersion } from './kubectl-version.js';
 
 export { parseKubeDuration, type KubeFlags };
 
@@ -24,8 +25,11 @@ export interface KubectlOptions {
 
 export type KubeErrorKind = 'forbidden' | 'not-found' | 'no-resource-type' | 'unreachable' | 'unauthorized' | 'timeout' | 'exit' | 'other';
 
-/** A kubectl call that failed, classified from kubectl's own message. */
-export class KubectlError extends Error {
+/**
+ * A kubectl call that failed, classified from kubectl's own message. Callers that can degrade
+ * catch it; one that reaches the CLI is the cluster being unavailable (exit 69), not a bug.
+ */
+export class KubectlError extends UnavailableError {
   override readonly name = 'KubectlError';
   constructor(
     readonly kind: KubeErrorKind,
@@ -62,11 +66,27 @@ export interface RunResult {
   readonly exitCode: number;
 }
 
+/** kubectl's JSON output, or a classified error naming the step (never a SyntaxError's stack). */
+export function parseKubectlJson<T>(out: string, step: string): T {
+  try {
+    return JSON.parse(out) as T;
+  } catch {
+    throw new KubectlError('other', `${step}: kubectl printed something that is not JSON`, 0, out.slice(0, 200));
+  }
+}
+
 export class Kubectl {
   readonly binary: string;
   /** calls made and bytes received, for reports and benchmarks */
   readonly stats = { calls: 0, bytes: 0 };
   private readonly deadline: number | undefined;
+  /** the environment kubectl runs in (undefined: this process's) */
+  get env(): Readonly<Record<string, string | undefined>> | undefined {
+    return this.options.env;
+  }
+
+  /** cancels every kubectl still running (see dispose) */
+  private readonly cancel = new AbortController();
 
   constructor(
     readonly flags: KubeFlags,
@@ -113,6 +133,7 @@ export class Kubectl {
         env: { ...(this.options.env ?? {}) },
         extendEnv: this.options.env === undefined,
         maxBuffer: 1 << 30,
+        cancelSignal: this.cancel.signal,
         stripFinalNewline: false,
       });
       if (r.timedOut) throw new UnavailableError(`timed out while ${opts.step} (--request-timeout ${this.flags.requestTimeout ?? 'not set'}): raise --request-timeout or check the cluster`);
@@ -143,12 +164,15 @@ export class Kubectl {
 
   /** `kubectl get ... -o json`, parsed. */
   async getJson<T>(args: readonly string[], step: string): Promise<T> {
-    const out = await this.ok(['get', ...args, '-o', 'json'], step);
-    try {
-      return JSON.parse(out) as T;
-    } catch {
-      throw new KubectlError('other', `${step}: kubectl printed something that is not JSON`, 0, out.slice(0, 200));
-    }
+    return parseKubectlJson<T>(await this.ok(['get', ...args, '-o', 'json'], step), step);
+  }
+
+  /**
+   * Stops every kubectl this runner started that is still running: when one branch of a parallel
+   * collection fails, the others must not outlive the command.
+   */
+  dispose(): void {
+    this.cancel.abort();
   }
 
   /** Starts a long-running kubectl (port-forward, logs -f); the caller must kill it. */
@@ -159,6 +183,7 @@ export class Kubectl {
       reject: false,
       stdin: 'ignore',
       buffer: false,
+      cancelSignal: this.cancel.signal,
       env: { ...(this.options.env ?? {}) },
       extendEnv: this.options.env === undefined,
     });
@@ -167,23 +192,19 @@ export class Kubectl {
 
 /** kubectl's client version, checked against the oldest supported (1.27). */
 export async function checkKubectlVersion(k: Kubectl): Promise<string> {
-  const r = await k.run(['version', '--client', '-o', 'json'], { step: 'checking the kubectl version', timeoutMs: 15_000 });
-  let v: { clientVersion?: { major?: string; minor?: string; gitVersion?: string } } = {};
-  try {
-    v = JSON.parse(r.stdout) as typeof v;
-  } catch {
-    // older kubectl or a wrapper: fall through with what we have
-  }
-  const major = Number(v.clientVersion?.major ?? NaN);
-  const minor = Number.parseInt(v.clientVersion?.minor ?? '', 10);
-  const text = v.clientVersion?.gitVersion ?? `${v.clientVersion?.major}.${v.clientVersion?.minor}`;
-  if (r.exitCode !== 0 || !Number.isFinite(major) || !Number.isFinite(minor)) {
-    throw new UnavailableError(`could not read kubectl's version (${firstLine(r.stderr) || 'no output'}): install kubectl 1.27 or newer`);
-  }
+  k.stats.calls++;
+  const v = await kubectlClientVersion({ binary: k.binary, ...(k.env ? { env: k.env } : {}), timeoutMs: 15_000 });
+  if (v.status === 'not-found') throw new UnavailableError(`kubectl not found (${v.binary}): this is a kubectl plugin; install kubectl 1.27 or newer and put it on PATH`);
+  if (v.status === 'timeout') throw new UnavailableError(`kubectl version --client did not answer within ${v.timeoutMs / 1000}s: check the kubectl on PATH (${v.binary})`);
+  if (v.status === 'error') throw new UnavailableError(`could not read kubectl's version (${v.message}): install kubectl 1.27 or newer`);
+  const m = /^v?(\d+)\.(\d+)/.exec(v.gitVersion);
+  if (!m) throw new UnavailableError(`could not read kubectl's version from "${v.gitVersion}": install kubectl 1.27 or newer`);
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
   if (major < 1 || (major === 1 && minor < 27)) {
-    throw new UnavailableError(`kubectl ${text} is too old: kubectl-mesh_egress needs kubectl 1.27 or newer`);
+    throw new UnavailableError(`kubectl ${v.gitVersion} is too old: kubectl-mesh_egress needs kubectl 1.27 or newer`);
   }
-  return text;
+  return v.gitVersion;
 }
 
 export interface ResolvedContext {
@@ -203,11 +224,11 @@ export async function resolveContext(k: Kubectl): Promise<ResolvedContext> {
   if (r.exitCode !== 0) {
     throw new UnavailableError(`no usable kubeconfig context (${firstLine(r.stderr)}): set one with kubectl config use-context, or pass --context / --kubeconfig`);
   }
-  const cfg = JSON.parse(r.stdout) as {
+  const cfg = parseKubectlJson<{
     'current-context'?: string;
     contexts?: { name: string; context?: { cluster?: string; namespace?: string; user?: string } }[];
     clusters?: { name: string; cluster?: { server?: string } }[];
-  };
+  }>(r.stdout, 'reading the kubeconfig');
   const ctx = cfg.contexts?.[0];
   const cluster = cfg.clusters?.[0];
   if (!ctx || !cluster) throw new UnavailableError('the kubeconfig has no current context: set one with kubectl config use-context, or pass --context');

@@ -4,8 +4,10 @@
  * Envoy's admin rules (source/server/admin/config_dump_handler.cc; /work/notes/ENVOY_ADMIN_CONFIG_DUMP.md):
  * `mask` cannot reach into the Any of a DynamicListener, so an index of all listeners can hold
  * their names only (`resource=dynamic_listeners&mask=name`); `name_regex` is an RE2 full match on
- * each resource's name; `mask` without `resource` keeps only the named sections of every dump, so
- * one request can fetch listeners, clusters, routes and endpoints by name together.
+ * each resource's name; `mask` without `resource` trims every per-type dump it is valid for and
+ * silently drops the others, and answers 400 when it fits none. A mask naming fields of two dump
+ * types (clusters and routes) therefore fits none: each kind is one request (all of that kind's
+ * names in one regex), and the kinds of a round are asked in parallel.
  *
  * Round 0: the bootstrap and the listener names. Round 1: the full listeners that can receive the
  * connection (chosen by the caller from the names: Istio names listeners "<ip>_<port>", and any
@@ -22,6 +24,7 @@ export function exactNamesRegex(names: readonly string[]): string {
   return `(${names.map((n) => n.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|')})`;
 }
 
+/** Fields of one per-type dump each (ListenersConfigDump, RoutesConfigDump, ClustersConfigDump, EndpointsConfigDump). */
 const SECTIONS: Readonly<Record<DemandKind, readonly string[]>> = {
   listener: ['dynamic_listeners'],
   route: ['dynamic_route_configs', 'static_route_configs'],
@@ -32,12 +35,12 @@ const SECTIONS: Readonly<Record<DemandKind, readonly string[]>> = {
 /** The admin queries, one place (the Envoy admin emulator in test/e2e implements Envoy's rules). */
 export const QUERIES = {
   bootstrap: 'config_dump?mask=bootstrap',
+  /** the bootstrap's own listeners (prometheus, health): few, nameless in the index, taken whole */
+  staticListeners: 'config_dump?mask=static_listeners',
   listenerNames: 'config_dump?resource=dynamic_listeners&mask=name',
-  /** several kinds by name in one answer */
-  byName: (kinds: readonly DemandKind[], names: readonly string[]): string => {
-    const sections = kinds.flatMap((k) => SECTIONS[k]);
-    return `config_dump?${kinds.includes('endpoint') ? 'include_eds&' : ''}mask=${sections.join(',')}&name_regex=${encodeURIComponent(exactNamesRegex(names))}`;
-  },
+  /** resources of one kind by exact name */
+  byName: (kind: DemandKind, names: readonly string[]): string =>
+    `config_dump?${kind === 'endpoint' ? 'include_eds&' : ''}mask=${SECTIONS[kind].join(',')}&name_regex=${encodeURIComponent(exactNamesRegex(names))}`,
 };
 
 /** Istio's listener names: "<ip>_<port>" (pilot/pkg/networking/core getListenerName). */
@@ -87,13 +90,15 @@ export async function collectProxyConfig(
   };
   const fetched = new Map<DemandKind, Set<string>>(Object.keys(SECTIONS).map((k) => [k as DemandKind, new Set<string>()]));
   const fetchByName = async (want: Map<DemandKind, string[]>): Promise<void> => {
-    const kinds = [...want].filter(([, names]) => names.length > 0).map(([k]) => k);
-    if (kinds.length === 0) return;
-    const names = [...new Set(kinds.flatMap((k) => want.get(k)!))].sort();
-    for (const k of kinds) for (const n of want.get(k)!) fetched.get(k)!.add(n);
-    await fetch(QUERIES.byName(kinds, names));
+    const asks = [...want].filter(([, names]) => names.length > 0);
+    for (const [k, names] of asks) for (const n of names) fetched.get(k)!.add(n);
+    await Promise.all(asks.map(([k, names]) => fetch(QUERIES.byName(k, [...new Set(names)].sort()))));
   };
-  const [, index] = await Promise.all([fetch(QUERIES.bootstrap, { section: 'bootstrap' }), fetch(QUERIES.listenerNames, { section: 'dynamic_listeners', partial: true })]);
+  const [, , index] = await Promise.all([
+    fetch(QUERIES.bootstrap, { section: 'bootstrap' }),
+    fetch(QUERIES.staticListeners, { section: 'static_listeners' }),
+    fetch(QUERIES.listenerNames, { section: 'dynamic_listeners', partial: true }),
+  ]);
   await fetchByName(new Map([['listener', [...chooseListeners(namesFrom(index))]]]));
   const maxRounds = opts.maxRounds ?? 8;
   let rounds = 1;

@@ -22,5 +22,5 @@ export class DataError extends Error {
 
 /** The cluster, proxy or a required tool cannot give an answer (exit 69). */
 export class UnavailableError extends Error {
-  override readonly name = 'UnavailableError';
+  override readonly name: string = 'UnavailableError';
 }

@@ -29,7 +29,7 @@ function describeRequest(t: Trace): string {
 function describeProxy(t: Trace): string {
   const p = t.proxy;
   const who = p.pod ? `${p.pod}.${p.namespace ?? '?'}` : (p.id ?? 'unknown proxy');
-  const parts = [p.type, ...(p.istioVersion ? [`Istio ${p.istioVersion}`] : []), ...(p.ips.length ? [p.ips[0]!] : [])];
+  const parts = [p.type === 'none' ? 'no sidecar' : p.type, ...(p.istioVersion ? [`Istio ${p.istioVersion}`] : []), ...(p.ips.length ? [p.ips[0]!] : [])];
   return `${who} (${parts.join(', ')})`;
 }
 

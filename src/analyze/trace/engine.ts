@@ -108,7 +108,7 @@ export function traceWithoutSidecar(request: TraceRequest, pod: string, why: str
   const label = destinationLabel(request);
   return {
     request,
-    proxy: { type: 'none', ips: [] },
+    proxy: { type: 'none', ips: request.podIp ? [request.podIp.text] : [], ...(request.workload ? { pod: request.workload.pod, namespace: request.workload.namespace } : {}) },
     hops: [{ stage: 'capture', result: 'no sidecar: leaves the pod directly', details: [`pod ${pod} has no istio-proxy container, so no iptables capture rules either`] }],
     verdict: {
       code: 'NOT_CAPTURED',
