@@ -53,9 +53,10 @@ describe('layering (DESIGN.md §4)', () => {
       const rel = path.relative(src, file);
       const layer = rel.includes(path.sep) ? rel.split(path.sep)[0]! : rel;
       const text = fs.readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/^(import|export)( type)?[^;]*? from '([^']+)'/gms)) {
-        const typeOnly = m[2] !== undefined;
-        const spec = m[3]!;
+      const statics = [...text.matchAll(/^(?:import|export)( type)?[^;]*? from '([^']+)'/gms)].map((m) => ({ typeOnly: m[1] !== undefined, spec: m[2]! }));
+      // dynamic import('…') (lazy loading for start-up) obeys the same rules
+      const dynamics = [...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => ({ typeOnly: false, spec: m[1]! }));
+      for (const { typeOnly, spec } of [...statics, ...dynamics]) {
         if (spec.startsWith('.')) {
           const target = path.relative(src, path.resolve(path.dirname(file), spec));
           const targetLayer = target.split(path.sep)[0]!.replace(/\.js$/, '.ts');

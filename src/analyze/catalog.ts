@@ -5,22 +5,16 @@
  * 07x TLS, 08x network policy, 09x multicluster. docs/codes.md is generated from this file
  * (scripts/gen-codes.ts) and a test keeps the two equal.
  */
+import { entry, type Entry } from './catalog-entry.js';
+import { doctorCodes } from './catalog-doctor.js';
+import { logLevelCodes } from './catalog-log-level.js';
+import { multiclusterCodes } from './catalog-multicluster.js';
+import { raceCodes } from './catalog-race.js';
+import { whyBlackholeCodes } from './catalog-whyblackhole.js';
 import type { Finding, Fix, Severity, Subject } from './finding.js';
 
-interface Entry<P> {
-  readonly code: `MEG0${number}`;
-  readonly severity: Severity;
-  readonly title: string;
-  /** what it means and why it matters (user documentation) */
-  readonly description: string;
-  readonly message: (p: P) => string;
-}
-
-function entry<P>(e: Entry<P>): Entry<P> {
-  return e;
-}
-
-export const catalog = {
+/** The trace engine's codes; each verb's own codes live in catalog-<verb>.ts and join below. */
+const traceCodes = {
   // ---- 00x: the tool and its inputs ------------------------------------------------------
   InputIncomplete: entry<{ missing: string; consequence: string; remedy: string }>({
     code: 'MEG001',
@@ -251,6 +245,8 @@ export const catalog = {
     message: (p) => `The application sends TLS and cluster ${p.cluster} originates TLS again (${p.by}): the server sees TLS inside TLS and the handshake fails.`,
   }),
 } as const;
+
+export const catalog = { ...traceCodes, ...whyBlackholeCodes, ...raceCodes, ...logLevelCodes, ...doctorCodes, ...multiclusterCodes } as const;
 
 export type CatalogName = keyof typeof catalog;
 

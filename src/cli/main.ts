@@ -5,6 +5,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
 import { VERSION } from '../version.js';
+import { runSnapshotCommand, snapshotCommand, type SnapshotCommandOptions } from './commands/snapshot.js';
 import { runTraceCommand, traceCommand, type TraceOptions } from './commands/trace.js';
 import { shortVersion } from './commands/version.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
@@ -19,9 +20,10 @@ export interface CommandContext {
 /** What each verb does once its options are validated; tests replace it to pin argv → options. */
 export interface Runners {
   readonly trace: (opts: TraceOptions, ctx: CommandContext) => void | Promise<void>;
+  readonly snapshot: (opts: SnapshotCommandOptions, ctx: CommandContext) => Promise<void>;
 }
 
-const DEFAULT_RUNNERS: Runners = { trace: runTraceCommand };
+const DEFAULT_RUNNERS: Runners = { trace: runTraceCommand, snapshot: runSnapshotCommand };
 
 /** Flags shared by every verb, named as kubectl names them. */
 export function globalOptions<T>(y: Argv<T>) {
@@ -55,7 +57,8 @@ function joinStdinValues(argv: readonly string[]): string[] {
   return out;
 }
 
-export async function main(rawArgv: readonly string[], io: Io, runners: Runners = DEFAULT_RUNNERS): Promise<number> {
+export async function main(rawArgv: readonly string[], io: Io, given: Partial<Runners> = {}): Promise<number> {
+  const runners: Runners = { ...DEFAULT_RUNNERS, ...given };
   // start-up: `--version` alone is answered before the command table (and yargs) is loaded
   if (rawArgv.length === 1 && rawArgv[0] === '--version') {
     io.stdout(shortVersion());
@@ -79,6 +82,7 @@ export async function main(rawArgv: readonly string[], io: Io, runners: Runners 
     .parserConfiguration({ 'greedy-arrays': false })
     .usage('Explain why a pod\'s outbound connection fails inside an Istio mesh, and how to fix it.\n\nUsage: kubectl mesh-egress VERB [flags]')
     .command(traceCommand(ctx, runners.trace))
+    .command(snapshotCommand(ctx, runners.snapshot))
     .command(
       'version',
       'Print the plugin version, the Node.js runtime it runs on and the kubectl version',
