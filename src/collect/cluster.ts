@@ -41,11 +41,21 @@ export interface ResolvedTarget {
   readonly note?: string;
 }
 
-/** Finds the pod to trace. For a workload or selector: a running, ready pod (the first by name). */
-export async function resolveTarget(k: Kubectl, target: TargetSpec, namespace: string): Promise<ResolvedTarget> {
+export interface ResolvedPods {
+  /** running and ready first, then by namespace and name */
+  readonly pods: readonly Pod[];
+  /** "deployments/api", "selector app=x", "pod x" */
+  readonly what: string;
+}
+
+/**
+ * Every pod TARGET names: the pod itself, a workload's pods (by its matchLabels selector), or a
+ * label selector's pods. `allNamespaces` (kubectl -A) only applies to a selector.
+ */
+export async function resolvePods(k: Kubectl, target: TargetSpec, namespace: string, opts: { allNamespaces?: boolean } = {}): Promise<ResolvedPods> {
   if (target.kind === 'pod') {
     try {
-      return { pod: await k.getJson<Pod>(['pod', target.name, '-n', namespace], `reading pod ${namespace}/${target.name}`) };
+      return { pods: [await k.getJson<Pod>(['pod', target.name, '-n', namespace], `reading pod ${namespace}/${target.name}`)], what: `pod ${target.name}` };
     } catch (e) {
       if (e instanceof KubectlError && e.kind === 'not-found') throw new UnavailableError(`pod ${target.name} not found in namespace ${namespace}: check the name, or pass -n NAMESPACE`);
       fatal(e, 'get', 'pods', namespace);
@@ -71,15 +81,23 @@ export async function resolveTarget(k: Kubectl, target: TargetSpec, namespace: s
     selector = target.selector;
     what = `selector ${selector}`;
   }
+  const all = target.kind === 'selector' && opts.allNamespaces === true;
   let list: PodList;
   try {
-    list = await k.getJson<PodList>(['pods', '-n', namespace, '-l', selector], `listing pods of ${what}`);
+    list = await k.getJson<PodList>(['pods', ...(all ? ['--all-namespaces'] : ['-n', namespace]), '-l', selector], `listing pods of ${what}`);
   } catch (e) {
-    fatal(e, 'list', 'pods', namespace);
+    fatal(e, 'list', 'pods', all ? undefined : namespace);
   }
-  const pods = [...(list.items ?? [])].sort((a, b) => podReadiness(b) - podReadiness(a) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-  const pod = pods[0];
-  if (!pod) throw new UnavailableError(`no pod matches ${what} in namespace ${namespace}`);
+  const key = (p: Pod): string => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+  const pods = [...(list.items ?? [])].sort((a, b) => podReadiness(b) - podReadiness(a) || key(a).localeCompare(key(b)));
+  if (pods.length === 0) throw new UnavailableError(`no pod matches ${what} ${all ? 'in any namespace' : `in namespace ${namespace}`}`);
+  return { pods, what };
+}
+
+/** Finds the pod to trace. For a workload or selector: a running, ready pod (the first by name). */
+export async function resolveTarget(k: Kubectl, target: TargetSpec, namespace: string): Promise<ResolvedTarget> {
+  const { pods, what } = await resolvePods(k, target, namespace);
+  const pod = pods[0]!;
   return { pod, ...(pods.length > 1 ? { note: `${what} has ${pods.length} pods; tracing ${pod.metadata?.name} (running and ready first, then by name)` } : {}) };
 }
 
