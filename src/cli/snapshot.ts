@@ -18,6 +18,7 @@ import { LIST_RESOURCES, type CollectionGap, type KubeObject, type ListName } fr
 import { scrubObject } from '../model/scrub.js';
 import { VERSION } from '../version.js';
 import type { Io } from './io.js';
+import { SNAPSHOT_COLLECTORS } from './snapshot-collectors.js';
 
 export interface SnapshotOptions {
   readonly target: TargetSpec;
@@ -76,16 +77,24 @@ export async function takeSnapshot(opts: SnapshotOptions, io: Io, now: () => Dat
     const controlPlane = facts.controlPlaneNamespace ?? 'istio-system';
     const lists = Object.keys(LIST_RESOURCES) as ListName[];
     const proxyReachable = facts.sidecar !== 'none' && facts.phase === 'Running';
-    const [view, proxy] = await Promise.all([
+    const [view, proxy, extras] = await Promise.all([
       readClusterView(k, ctx.context, pod, { controlPlaneNamespace: controlPlane, revision: facts.revision, lists }),
       proxyReachable ? collectProxy(k, facts.namespace, facts.name, tmp, opts) : Promise.resolve(undefined),
+      Promise.all(SNAPSHOT_COLLECTORS.map((c) => c.collect({ k, pod, namespace: facts.namespace, name: facts.name, controlPlaneNamespace: controlPlane, logLines: opts.logLines }))),
     ]);
+    for (const extra of extras) {
+      for (const f of extra.files) {
+        files.set(f.file, { text: f.text });
+        items.push({ name: f.name, file: f.file, ok: true, bytes: Buffer.byteLength(f.text) });
+      }
+      for (const g of extra.gaps) items.push({ name: g.what, ok: false, error: g.detail });
+    }
     if (view.meshConfig) put('mesh config', 'cluster/meshconfig.json', view.meshConfig);
     for (const list of lists) {
       const got = view.lists[list];
       if (got) put(LIST_RESOURCES[list].resource, LIST_FILES[list], { apiVersion: 'v1', kind: 'List', items: got.map((o) => scrubObject(o)) });
     }
-    const gaps: CollectionGap[] = [...view.gaps];
+    const gaps: CollectionGap[] = [...view.gaps, ...extras.flatMap((e) => e.gaps)];
     for (const g of view.gaps) items.push({ name: g.what, ok: false, error: g.detail });
     if (!proxyReachable) {
       const why = facts.sidecar === 'none' ? 'the pod has no sidecar' : `the pod is ${facts.phase}`;
@@ -109,6 +118,7 @@ export async function takeSnapshot(opts: SnapshotOptions, io: Io, now: () => Dat
     await writeSnapshot(opts.out, { manifest, files });
     return manifest;
   } finally {
+    k.dispose();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

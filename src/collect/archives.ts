@@ -53,6 +53,11 @@ export interface ArchiveContents {
   readonly manifest?: SnapshotManifest;
   readonly proxyLog?: string;
   readonly stats?: string;
+  /**
+   * Any other file of the archive by its path inside it (snapshot: "cluster/events.json"; bug-report:
+   * relative to the pod's proxies/<ns>/<pod>/ folder), undefined when absent. Valid until dispose.
+   */
+  readonly readText: (rel: string) => string | undefined;
   /** remove the temporary extraction directory */
   readonly dispose: () => void;
 }
@@ -164,6 +169,7 @@ export async function readSnapshot(file: string): Promise<ArchiveContents> {
       manifest,
       ...(has('proxy/istio-proxy.log') ? { proxyLog: fs.readFileSync(at('proxy/istio-proxy.log'), 'utf8') } : {}),
       ...(has('proxy/stats.prom') ? { stats: fs.readFileSync(at('proxy/stats.prom'), 'utf8') } : {}),
+      readText: (rel) => (!rel.includes('..') && has(rel) ? fs.readFileSync(at(rel), 'utf8') : undefined),
       dispose,
     };
   } catch (e) {
@@ -258,6 +264,11 @@ export async function readBugReport(file: string, podRef: string): Promise<Archi
       docs,
       ...(logPath ? { proxyLog: fs.readFileSync(logPath, 'utf8') } : {}),
       ...(statsPath ? { stats: fs.readFileSync(statsPath, 'utf8') } : {}),
+      readText: (rel) => {
+        if (rel.includes('..')) return undefined;
+        const f = found(`${proxyDir}${rel}`);
+        return f ? fs.readFileSync(f, 'utf8') : undefined;
+      },
       dispose,
     };
   } catch (e) {
