@@ -126,7 +126,7 @@ async function collectAndTrace(k: Kubectl, opts: LiveTraceOptions): Promise<Live
       }
     })(),
   ]);
-  const notes = [...(note ? [note] : []), ...facts.notes, ...(proxy.opened.execDenied ? [`${proxy.opened.execDenied}: used port-forward`] : [])];
+  const notes = [...(note ? [note] : []), ...facts.notes, ...(proxy.opened.execDenied ? [`${proxy.opened.execDenied}: used port-forward`] : []), ...(proxy.whole ? [`the proxy${proxy.opened.envoyVersion ? ` (Envoy ${proxy.opened.envoyVersion})` : ''} predates targeted config_dump queries: its whole configuration was read`] : [])];
   const source = { kind: 'live' as const, context: ctx.context, pod: podName, container: facts.appContainer ?? 'istio-proxy', via: proxy.opened.admin.via, ...(notes.length ? { notes } : {}) };
   const gaps: CollectionGap[] = [...view.gaps];
   const withState: ClusterView = { ...view, ...(proxy.opened.state ? { proxyState: proxy.opened.state } : {}) };

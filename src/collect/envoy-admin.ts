@@ -4,7 +4,8 @@
  *    proxy image, distroless included (pilot/cmd/pilot-agent/app/request.go prints the body with
  *    a newline; a status > 399 other than 404 exits non-zero);
  *  - port-forward to 15000 when exec is forbidden (istioctl's own method).
- * Only GET is used by read-only verbs.
+ * Only GET is used by read-only verbs; POST (admin endpoints that mutate server state, such as
+ * /logging, answer only POST: Envoy's admin.cc answers 405 otherwise) is for log-level.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -70,6 +71,11 @@ class ExecAdmin implements ProxyAdmin {
   async close(): Promise<void> {
     // nothing held open
   }
+}
+
+/** The exec route alone, without the probe openProxyAdmin makes (for a pod already known to answer). */
+export function execProxyAdmin(k: Kubectl, pod: PodRef): ProxyAdmin {
+  return new ExecAdmin(k, pod);
 }
 
 const FORWARDING = /Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/;
@@ -168,7 +174,8 @@ export interface OpenedAdmin {
 function serverInfo(text: string): { state: string | undefined; version: string | undefined } {
   try {
     const j = JSON.parse(text) as { state?: string; version?: string };
-    return { state: j.state, version: j.version };
+    // "<sha>/1.34.2-dev/Clean/RELEASE/BoringSSL (istio …)" → "1.34.2-dev"
+    return { state: j.state, version: j.version?.split('/')[1] ?? j.version };
   } catch {
     return { state: undefined, version: undefined };
   }

@@ -222,7 +222,7 @@ export interface ResolvedContext {
 export async function resolveContext(k: Kubectl): Promise<ResolvedContext> {
   const r = await k.run(['config', 'view', '--minify', '-o', 'json'], { step: 'reading the kubeconfig', timeoutMs: 15_000 });
   if (r.exitCode !== 0) {
-    throw new UnavailableError(`no usable kubeconfig context (${firstLine(r.stderr)}): set one with kubectl config use-context, or pass --context / --kubeconfig`);
+    throw new UnavailableError(`no usable kubeconfig context (${firstLine(r.stderr)}): check KUBECONFIG or --kubeconfig, or pick a context with --context`);
   }
   const cfg = parseKubectlJson<{
     'current-context'?: string;

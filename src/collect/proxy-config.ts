@@ -38,6 +38,9 @@ export const QUERIES = {
   /** the bootstrap's own listeners (prometheus, health): few, nameless in the index, taken whole */
   staticListeners: 'config_dump?mask=static_listeners',
   listenerNames: 'config_dump?resource=dynamic_listeners&mask=name',
+  /** everything, for proxies that predate resource=/mask= */
+  full: 'config_dump?include_eds',
+  clusters: 'clusters?format=json',
   /** resources of one kind by exact name */
   byName: (kind: DemandKind, names: readonly string[]): string =>
     `config_dump?${kind === 'endpoint' ? 'include_eds&' : ''}mask=${SECTIONS[kind].join(',')}&name_regex=${encodeURIComponent(exactNamesRegex(names))}`,
@@ -61,15 +64,45 @@ export interface ProxyConfigCollection {
   readonly dump: ConfigDump;
   readonly rounds: number;
   readonly requests: readonly string[];
+  /** the proxy predates targeted queries: its whole configuration was read */
+  readonly whole: boolean;
+}
+
+function configsOf(body: string): Record<string, unknown>[] {
+  try {
+    const doc = JSON.parse(body) as { configs?: unknown };
+    return Array.isArray(doc.configs) ? (doc.configs as Record<string, unknown>[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 function namesFrom(body: string): string[] {
-  const names: string[] = [];
-  try {
-    const doc = JSON.parse(body) as { configs?: { name?: string }[] };
-    for (const c of doc.configs ?? []) if (typeof c.name === 'string') names.push(c.name);
-  } catch {
-    // an unreadable index: fall back to asking for listeners by demand
+  return configsOf(body)
+    .map((c) => c.name)
+    .filter((n): n is string => typeof n === 'string');
+}
+
+/**
+ * Whether the answer to the names index is what `resource=` gives (one element per dynamic
+ * listener) or a whole dump: an Envoy that predates a query parameter ignores it (its admin
+ * handler reads only the parameters it knows), so an old proxy answers the full dump.
+ */
+function isResourceAnswer(body: string): boolean {
+  return configsOf(body).every((c) => typeof c['@type'] === 'string' && (c['@type'] as string).endsWith('ListenersConfigDump.DynamicListener'));
+}
+
+/** The names of the resources in a per-type dump answer (listeners, clusters, routes, endpoints). */
+function returnedNames(body: string): Set<string> {
+  const names = new Set<string>();
+  for (const c of configsOf(body)) {
+    for (const [key, value] of Object.entries(c)) {
+      if (key === '@type' || !Array.isArray(value)) continue;
+      for (const el of value as Record<string, Record<string, unknown> | undefined>[]) {
+        const name = el?.name ?? el?.cluster?.name ?? el?.route_config?.name ?? el?.endpoint_config?.cluster_name;
+        if (typeof name === 'string') names.add(name);
+      }
+    }
   }
   return names;
 }
@@ -80,7 +113,7 @@ export async function collectProxyConfig(
   explore: (dump: ConfigDump) => void,
   opts: { maxRounds?: number } = {},
 ): Promise<ProxyConfigCollection> {
-  const docs: IndexedDocument[] = [];
+  let docs: IndexedDocument[] = [];
   const requests: string[] = [];
   const fetch = async (path: string, opt: { section?: string; partial?: boolean } = {}): Promise<string> => {
     requests.push(path);
@@ -89,16 +122,31 @@ export async function collectProxyConfig(
     return body;
   };
   const fetched = new Map<DemandKind, Set<string>>(Object.keys(SECTIONS).map((k) => [k as DemandKind, new Set<string>()]));
+  // kinds whose every resource has arrived: an Envoy that predates name_regex answers all of them
+  const complete = new Set<DemandKind>();
   const fetchByName = async (want: Map<DemandKind, string[]>): Promise<void> => {
     const asks = [...want].filter(([, names]) => names.length > 0);
     for (const [k, names] of asks) for (const n of names) fetched.get(k)!.add(n);
-    await Promise.all(asks.map(([k, names]) => fetch(QUERIES.byName(k, [...new Set(names)].sort()))));
+    await Promise.all(
+      asks.map(async ([k, names]) => {
+        const unique = [...new Set(names)].sort();
+        const body = await fetch(QUERIES.byName(k, unique));
+        if ([...returnedNames(body)].some((n) => !unique.includes(n))) complete.add(k);
+      }),
+    );
   };
   const [, , index] = await Promise.all([
     fetch(QUERIES.bootstrap, { section: 'bootstrap' }),
     fetch(QUERIES.staticListeners, { section: 'static_listeners' }),
     fetch(QUERIES.listenerNames, { section: 'dynamic_listeners', partial: true }),
   ]);
+  if (!isResourceAnswer(index)) {
+    // an Envoy without `resource=`/`mask=`: each of the answers above was the whole dump; ask once
+    // for everything, endpoints included (and /clusters, which old proxies answer without EDS)
+    docs = [];
+    await Promise.all([fetch(QUERIES.full), fetch(QUERIES.clusters).catch(() => '')]);
+    return { dump: new ConfigDump(docs, { live: true }), rounds: 1, requests, whole: true };
+  }
   await fetchByName(new Map([['listener', [...chooseListeners(namesFrom(index))]]]));
   const maxRounds = opts.maxRounds ?? 8;
   let rounds = 1;
@@ -107,13 +155,14 @@ export async function collectProxyConfig(
     explore(new ConfigDump(docs, { demand, live: true }));
     const want = new Map<DemandKind, string[]>();
     for (const kind of Object.keys(SECTIONS) as DemandKind[]) {
+      if (complete.has(kind)) continue;
       const fresh = demand.get(kind).filter((n) => !fetched.get(kind)!.has(n));
       if (fresh.length) want.set(kind, fresh);
     }
     if (want.size === 0) break;
     await fetchByName(want);
   }
-  return { dump: new ConfigDump(docs, { live: true }), rounds, requests };
+  return { dump: new ConfigDump(docs, { live: true }), rounds, requests, whole: false };
 }
 
 /**

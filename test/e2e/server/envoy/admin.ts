@@ -239,8 +239,10 @@ export class EnvoyAdmin {
     const node = isObject(boot) && isObject(boot.bootstrap) && isObject(boot.bootstrap.node) ? boot.bootstrap.node : {};
     const meta = isObject(node.metadata) ? node.metadata : {};
     const istio = typeof meta.ISTIO_VERSION === 'string' ? meta.ISTIO_VERSION : '1.26.2';
+    // the proxy's own build, when the bootstrap records it (node.build_version, older Envoys)
+    const build = typeof node.build_version === 'string' ? node.build_version : '0000000000000000000000000000000000000000/1.34.2-dev/Clean/RELEASE/BoringSSL';
     return {
-      version: `0000000000000000000000000000000000000000/1.34.2-dev/Clean/RELEASE/BoringSSL (istio ${istio})`,
+      version: `${build} (istio ${istio})`,
       state: this.state,
       hot_restart_version: 'disabled',
       command_line_options: { base_id: '0', concurrency: 2, config_path: 'etc/istio/proxy/envoy-rev.json', log_level: 'warning', component_log_level: 'misc:error', mode: 'Serve', drain_time: '45s', parent_shutdown_time: '60s' },

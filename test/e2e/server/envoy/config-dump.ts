@@ -22,6 +22,11 @@ export interface ConfigDumpQueryOptions {
    * (inner path "") was accepted; modern Envoy answers 400. Default false (modern).
    */
   legacyEmptyInnerMaskPath?: boolean;
+  /**
+   * Query parameters this Envoy predates. The admin handler only reads the parameters it knows, so
+   * an older Envoy answers as if they were absent (e.g. the full dump for ?resource=…&mask=…).
+   */
+  unsupportedParams?: readonly ('resource' | 'mask' | 'name_regex' | 'include_eds')[];
 }
 
 const TEXT = 'text/plain; charset=UTF-8';
@@ -125,6 +130,7 @@ export function envoyJson(value: unknown): string {
 /** Answers `GET /config_dump?<query>` for a pod whose configuration is `dump`. */
 export function configDumpResponse(dump: ConfigDump, query: string, opts: ConfigDumpQueryOptions = {}): AdminResponse {
   const params = parseEnvoyQuery(query);
+  for (const p of opts.unsupportedParams ?? []) params.delete(p);
   const first = (k: string): string | undefined => params.get(k)?.[0];
   // Empty resource/mask count as absent (envoy PR #33044); include_eds counts by presence.
   const resource = first('resource') || undefined;
