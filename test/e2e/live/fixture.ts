@@ -31,10 +31,13 @@ let istio14Served: string | undefined;
  */
 export function istio14AdminDump(): string {
   if (istio14Served && fs.existsSync(istio14Served)) return istio14Served;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seed002-istio14-'));
-  istio14Served = path.join(dir, 'config_dump.json');
-  fs.writeFileSync(istio14Served, JSON.stringify(snakeKeys(JSON.parse(fs.readFileSync(ISTIO14_DUMP, 'utf8')))));
-  return istio14Served;
+  // one file shared by test workers: written whole under a unique name, then renamed (atomic)
+  const target = path.join(os.tmpdir(), 'mesh-egress-seed002-istio14-admin.json');
+  const part = `${target}.${process.pid}.part`;
+  fs.writeFileSync(part, JSON.stringify(snakeKeys(JSON.parse(fs.readFileSync(ISTIO14_DUMP, 'utf8')))));
+  fs.renameSync(part, target);
+  istio14Served = target;
+  return target;
 }
 
 export interface Seed002 {
