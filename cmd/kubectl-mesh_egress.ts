@@ -21,9 +21,23 @@ void main(process.argv.slice(2), {
   stdout: write(process.stdout, 1),
   stderr: write(process.stderr, 2),
   isTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
   env: process.env,
   columns: process.stdout.columns,
   stdin: () => fs.readFileSync(0),
+  signals: {
+    // log-level subscribes while Envoy loggers are changed, so Ctrl-C and SIGTERM restore them
+    subscribe(handler) {
+      const onInt = (): void => handler('SIGINT');
+      const onTerm = (): void => handler('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      return () => {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      };
+    },
+  },
 }).then((code) => {
   process.exitCode = code;
 });

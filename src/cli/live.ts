@@ -17,6 +17,7 @@ import type { ClusterView, CollectionGap, KubeObject, Pod } from '../model/clust
 import type { ConfigDump } from '../model/config-dump.js';
 import { UnavailableError } from '../model/errors.js';
 import type { Io } from './io.js';
+import { progressFor } from './progress.js';
 
 export interface LiveTraceOptions {
   readonly target: TargetSpec;
@@ -65,10 +66,12 @@ function proxyHint(e: KubectlError, ns: string, name: string): string {
 }
 
 export async function liveTrace(opts: LiveTraceOptions, io: Io): Promise<LiveCollection> {
-  const k = new Kubectl(opts.kube, { env: io.env });
+  const progress = progressFor(io);
+  const k = new Kubectl(opts.kube, { env: io.env, onCall: (_args, step) => progress.step(step) });
   try {
     return await collectAndTrace(k, opts);
   } finally {
+    progress.done();
     k.dispose();
   }
 }

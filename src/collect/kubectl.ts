@@ -19,8 +19,8 @@ export interface KubectlOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** whole-run budget in ms; every call gets the remaining time */
   readonly deadlineMs?: number;
-  /** called for each kubectl invocation (progress on a TTY) */
-  readonly onCall?: (args: readonly string[]) => void;
+  /** called for each kubectl invocation with what it is for (progress on a TTY) */
+  readonly onCall?: (args: readonly string[], step: string) => void;
 }
 
 export type KubeErrorKind = 'forbidden' | 'not-found' | 'no-resource-type' | 'unreachable' | 'unauthorized' | 'timeout' | 'exit' | 'other';
@@ -124,7 +124,7 @@ export class Kubectl {
     const timeout = Math.min(left ?? Number.POSITIVE_INFINITY, opts.timeoutMs ?? Number.POSITIVE_INFINITY);
     const full = [...this.globalArgs(), ...(left !== undefined ? [`--request-timeout=${Math.max(1, Math.ceil(left / 1000))}s`] : []), ...args];
     this.stats.calls++;
-    this.options.onCall?.(args);
+    this.options.onCall?.(args, opts.step);
     try {
       const r = await execa(this.binary, full, {
         reject: false,
@@ -178,7 +178,7 @@ export class Kubectl {
   /** Starts a long-running kubectl (port-forward, logs -f); the caller must kill it. */
   spawn(args: readonly string[]): ResultPromise {
     this.stats.calls++;
-    this.options.onCall?.(args);
+    this.options.onCall?.(args, args.slice(0, 2).join(' '));
     return execa(this.binary, [...this.globalArgs(), ...args], {
       reject: false,
       stdin: 'ignore',

@@ -10,7 +10,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function fakeIo(opts: { stdin?: Buffer; env?: Record<string, string>; isTTY?: boolean; columns?: number } = {}): { io: Io; out: () => string; err: () => string } {
+export function fakeIo(opts: { stdin?: Buffer; env?: Record<string, string>; isTTY?: boolean; stderrIsTTY?: boolean; columns?: number } = {}): { io: Io; out: () => string; err: () => string } {
   let out = '';
   let err = '';
   const io: Io = {
@@ -21,6 +21,7 @@ export function fakeIo(opts: { stdin?: Buffer; env?: Record<string, string>; isT
       err += t;
     },
     isTTY: opts.isTTY ?? false,
+    stderrIsTTY: opts.stderrIsTTY ?? false,
     env: opts.env ?? {},
     columns: opts.columns ?? 100,
     stdin: () => opts.stdin ?? Buffer.alloc(0),

@@ -110,6 +110,17 @@ describe(`live trace outcomes (kubectl ${NEWEST})`, () => {
     expectReadOnly(srv);
   });
 
+  test('progress goes to stderr only on a terminal, and is erased before the answer', async () => {
+    const s = seed002();
+    const srv = await serve(s.options);
+    const r = await runCli(['trace', 'deploy/checkout', '-n', 'shop', '10.0.0.6:7000', '-o', 'json'], { env: cliEnv(srv.kubectlEnv(), NEWEST), stderrIsTTY: true });
+    expect(r.code).toBe(79);
+    expect(r.stderr).toContain('\r\x1b[2K… reading deployments/checkout');
+    expect(r.stderr).toContain('proxy for config_dump');
+    expect(r.stderr.endsWith('\r\x1b[2K')).toBe(true);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'Trace' });
+  });
+
   test('a pod without a sidecar: NOT_CAPTURED, explained, exit 0', async () => {
     const s = seed002({ sidecar: false });
     const srv = await serve(s.options);
