@@ -37,7 +37,7 @@ export function fakeIo(opts: { stdin?: Buffer; env?: Record<string, string>; isT
 /** The binary under test, if any (relative to the repository root). */
 export const BINARY = process.env.MESH_EGRESS_BIN ? path.resolve(import.meta.dirname, '../..', process.env.MESH_EGRESS_BIN) : undefined;
 
-function runBinary(bin: string, args: readonly string[], opts: Parameters<typeof fakeIo>[0]): Promise<CliResult> {
+function runBinary(bin: string, args: readonly string[], opts: NonNullable<Parameters<typeof fakeIo>[0]>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(bin, [...args], { env: { ...(opts.env ?? {}) }, encoding: 'utf8', maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : undefined) : 0;
