@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { runSnapshotCommand, snapshotCommand, type SnapshotCommandOptions } from './commands/snapshot.js';
 import { runTraceCommand, traceCommand, type TraceOptions } from './commands/trace.js';
 import { shortVersion } from './commands/version.js';
+import { runWhyBlackholeCommand, whyBlackholeCommand } from './commands/whyblackhole.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import type { Io } from './io.js';
 
@@ -83,6 +84,7 @@ export async function main(rawArgv: readonly string[], io: Io, given: Partial<Ru
     .usage('Explain why a pod\'s outbound connection fails inside an Istio mesh, and how to fix it.\n\nUsage: kubectl mesh-egress VERB [flags]')
     .command(traceCommand(ctx, runners.trace))
     .command(snapshotCommand(ctx, runners.snapshot))
+    .command(whyBlackholeCommand(ctx, runWhyBlackholeCommand))
     .command(
       'version',
       'Print the plugin version, the Node.js runtime it runs on and the kubectl version',

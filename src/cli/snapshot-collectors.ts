@@ -7,6 +7,7 @@
  */
 import type { Kubectl } from '../collect/kubectl.js';
 import type { CollectionGap, Pod } from '../model/cluster-view.js';
+import { whyBlackholeCollector } from './whyblackhole-snapshot.js';
 
 export interface CollectorInput {
   readonly k: Kubectl;
@@ -33,4 +34,4 @@ export interface SnapshotCollector {
 }
 
 /** Registered collectors, run in parallel with the rest of the snapshot. */
-export const SNAPSHOT_COLLECTORS: readonly SnapshotCollector[] = [];
+export const SNAPSHOT_COLLECTORS: readonly SnapshotCollector[] = [whyBlackholeCollector];

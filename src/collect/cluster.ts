@@ -102,7 +102,7 @@ export async function resolveTarget(k: Kubectl, target: TargetSpec, namespace: s
 }
 
 /** A read whose failure is a gap, not an error. */
-async function optionalRead<T>(what: string, read: () => Promise<T>, gaps: CollectionGap[]): Promise<T | undefined> {
+export async function optionalRead<T>(what: string, read: () => Promise<T>, gaps: CollectionGap[]): Promise<T | undefined> {
   try {
     return await read();
   } catch (e) {
