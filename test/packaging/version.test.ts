@@ -9,7 +9,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubectlClientVersion } from '../../src/collect/kubectl-version.js';
 import { VERSION } from '../../src/version.js';
-import { runCli } from '../helpers/cli.js';
+import { BINARY, runCli } from '../helpers/cli.js';
+
+// Under MESH_EGRESS_BIN the runtime is the pinned one embedded in the single executable
+// (scripts/node-runtimes.json), not the Node running vitest.
+const pinnedRuntime = (JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../scripts/node-runtimes.json'), 'utf8')) as { version: string }).version;
+const runtime = BINARY
+  ? { node: pinnedRuntime, line: `runtime: node v${pinnedRuntime} (${process.platform}/${process.arch}, embedded in the single executable)`, sea: true }
+  : { node: process.versions.node, line: `runtime: node v${process.versions.node} (${process.platform}/${process.arch})`, sea: false };
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meg-version-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -41,7 +48,7 @@ describe('kubectl mesh-egress version', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`kubectl-mesh_egress ${VERSION}`);
-    expect(lines[1]).toBe(`runtime: node v${process.versions.node} (${process.platform}/${process.arch})`);
+    expect(lines[1]).toBe(runtime.line);
     expect(lines[2]).toBe(`kubectl: v1.33.2 (${ok})`);
   });
   it('says "kubectl: not found" and exits 0 without kubectl', async () => {
@@ -58,7 +65,7 @@ describe('kubectl mesh-egress version', () => {
     const r = await runCli(['version', '-o', 'json'], { env: env(ok) });
     expect(JSON.parse(r.stdout)).toEqual({
       meshEgress: VERSION,
-      runtime: { node: process.versions.node, platform: `${process.platform}/${process.arch}`, singleExecutable: false },
+      runtime: { node: runtime.node, platform: `${process.platform}/${process.arch}`, singleExecutable: runtime.sea },
       kubectl: { binary: ok, clientVersion: 'v1.33.2', platform: 'linux/amd64', kustomizeVersion: 'v5.6.0' },
     });
   });
