@@ -14,16 +14,13 @@ import { UsageError } from '../../model/errors.js';
 import type { KubeFlags } from '../../collect/kube-flags.js';
 import { parseTarget, type TargetSpec } from '../../collect/target-spec.js';
 import { kubeOptions, toKubeFlags, type KubeArgs } from '../kube-flags.js';
+import { offlineFlag, offlineOptions, toOfflineInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
 import { EXIT } from '../exit-codes.js';
 import { useColor } from '../io.js';
 import type { CommandContext } from '../main.js';
 
 /** Where the proxy's configuration comes from. */
-export type TraceInput =
-  | { readonly kind: 'config-dump'; readonly files: readonly string[] }
-  | { readonly kind: 'snapshot'; readonly file: string }
-  | { readonly kind: 'bug-report'; readonly file: string; readonly pod: string }
-  | { readonly kind: 'live'; readonly target: TargetSpec; readonly kube: KubeFlags; readonly prefer?: 'exec' | 'port-forward' };
+export type TraceInput = OfflineInput | { readonly kind: 'live'; readonly target: TargetSpec; readonly kube: KubeFlags; readonly prefer?: 'exec' | 'port-forward' };
 
 export interface TraceOptions {
   readonly input: TraceInput;
@@ -34,13 +31,9 @@ export interface TraceOptions {
   readonly failOn: FailOn;
 }
 
-interface TraceArgs extends KubeArgs {
+interface TraceArgs extends KubeArgs, OfflineArgs {
   args?: string[];
   'port-forward'?: boolean;
-  'config-dump'?: string[];
-  snapshot?: string;
-  'bug-report'?: string;
-  pod?: string;
   protocol?: string;
   host?: string;
   sni?: string;
@@ -65,25 +58,11 @@ interface TraceArgs extends KubeArgs {
 /** argv → typed, validated options (the argv contract is pinned by test/unit/cli-contract.test.ts). */
 export function toTraceOptions(a: TraceArgs): TraceOptions {
   const positional = a.args ?? [];
-  const dumps = a['config-dump'] ?? [];
-  let input: TraceInput;
+  let input: TraceInput | undefined = toOfflineInput(a);
   let dest: string | undefined;
-  const offline = [dumps.length > 0 ? '--config-dump' : '', a.snapshot !== undefined ? '--snapshot' : '', a['bug-report'] !== undefined ? '--bug-report' : ''].filter(Boolean);
-  if (offline.length > 1) throw new UsageError(`give one input: ${offline.join(' and ')} cannot be combined`);
-  if (a.pod !== undefined && a['bug-report'] === undefined) throw new UsageError('--pod NAMESPACE/NAME only applies to --bug-report');
-  if (a.snapshot !== undefined || a['bug-report'] !== undefined) {
-    if (positional.length > 1) throw new UsageError(`with ${offline[0]} give only DEST (the archive holds the pod); got: ${positional.join(' ')}`);
-    if (a['bug-report'] !== undefined) {
-      if (a.pod === undefined) throw new UsageError('--bug-report needs --pod NAMESPACE/NAME: the archive holds many proxies');
-      if (!/^[^/]+\/[^/]+$/.test(a.pod)) throw new UsageError(`--pod must be NAMESPACE/NAME, got "${a.pod}"`);
-      input = { kind: 'bug-report', file: a['bug-report'], pod: a.pod };
-    } else input = { kind: 'snapshot', file: a.snapshot! };
-    dest = positional[0];
-  } else if (dumps.length > 0) {
-    if (positional.length > 1) {
-      throw new UsageError(`with --config-dump give only DEST (the dump is the proxy); got ${positional.length} arguments: ${positional.join(' ')}`);
-    }
-    input = { kind: 'config-dump', files: dumps };
+  if (input !== undefined) {
+    const what = input.kind === 'config-dump' ? 'the dump is the proxy' : 'the archive holds the pod';
+    if (positional.length > 1) throw new UsageError(`with ${offlineFlag(input)} give only DEST (${what}); got ${positional.length} arguments: ${positional.join(' ')}`);
     dest = positional[0];
   } else {
     if (a.selector !== undefined && positional.length === 2) throw new UsageError(`give either TARGET (${positional[0]}) or -l SELECTOR, not both`);
@@ -149,31 +128,13 @@ export async function runTraceCommand(opts: TraceOptions, ctx: CommandContext): 
     const input = opts.input;
     trace = (await liveTrace({ target: input.target, kube: input.kube, dest: opts.dest, request: opts.request, ...(input.prefer ? { prefer: input.prefer } : {}) }, ctx.io)).trace;
   } else {
-    const [{ readSnapshot, readBugReport }, { traceWithView }, { ConfigDump }] = await Promise.all([
-      import('../../collect/archives.js'),
-      import('../../analyze/trace/from-view.js'),
-      import('../../model/config-dump.js'),
-    ]);
-    const input = opts.input;
-    const contents = input.kind === 'snapshot' ? await readSnapshot(input.file) : await readBugReport(input.file, input.pod);
+    const [{ openPodArchive }, { traceWithView }] = await Promise.all([import('../pod-archive.js'), import('../../analyze/trace/from-view.js')]);
+    const archive = await openPodArchive(opts.input);
     try {
-      const hasSidecar = contents.docs.length > 0;
-      if (!hasSidecar && contents.view.pod && (contents.view.pod.spec?.containers ?? []).concat(contents.view.pod.spec?.initContainers ?? []).some((c) => c.name === 'istio-proxy')) {
-        const { DataError } = await import('../../model/errors.js');
-        const failed = contents.manifest?.items.find((i) => i.name.startsWith('proxy') && !i.ok);
-        throw new DataError(input.file, `has no proxy configuration for the pod${failed?.error ? ` (collection failed: ${failed.error})` : ''}: take the snapshot again when the proxy is reachable`);
-      }
-      const pod = contents.manifest ? `${contents.manifest.target.namespace}/${contents.manifest.target.pod}` : input.kind === 'bug-report' ? input.pod : undefined;
-      trace = traceWithView({
-        dump: hasSidecar ? new ConfigDump(contents.docs) : undefined,
-        view: contents.view,
-        dest: opts.dest,
-        flags: opts.request,
-        services: contents.view.lists.services ?? [],
-        source: { kind: input.kind, ...(contents.view.context ? { context: contents.view.context } : {}), ...(pod ? { pod } : {}) },
-      });
+      const { view } = archive.contents;
+      trace = traceWithView({ dump: archive.dump, view, dest: opts.dest, flags: opts.request, services: view.lists.services ?? [], source: archive.source });
     } finally {
-      contents.dispose();
+      archive.dispose();
     }
   }
   ctx.io.stdout(await formatTrace(trace, opts, ctx));
@@ -185,16 +146,12 @@ export function traceCommand(ctx: CommandContext, run: (opts: TraceOptions, ctx:
     command: 'trace [args..]',
     describe: 'Emulate the sidecar hop by hop for one connection: capture, listener, filter chain, route, cluster, endpoints',
     builder: (y) =>
-      kubeOptions(y)
+      offlineOptions(kubeOptions(y), { configDump: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin); repeat to add /clusters?format=json' })
         .usage(
           'Usage:\n  kubectl mesh-egress trace TARGET DEST [flags]        (TARGET: POD, pod/NAME, deploy/NAME; or -l SELECTOR DEST)\n  kubectl mesh-egress trace --config-dump FILE DEST [flags]\n\nDEST: IP:PORT, HOST:PORT, [IPv6]:PORT, http://HOST[:PORT]/PATH, https://HOST/PATH, tls://HOST:PORT, tcp://HOST:PORT',
         )
         .positional('args', { type: 'string', array: true, describe: 'TARGET DEST, or DEST with -l or --config-dump' })
         .option('port-forward', { type: 'boolean', describe: 'Reach the proxy admin API by port-forward instead of exec', group: 'Cluster access (as kubectl):' })
-        .option('config-dump', { type: 'string', array: true, requiresArg: true, describe: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin); repeat to add /clusters?format=json', group: 'Offline input:' })
-        .option('snapshot', { type: 'string', requiresArg: true, describe: 'An archive written by kubectl mesh-egress snapshot', group: 'Offline input:' })
-        .option('bug-report', { type: 'string', requiresArg: true, describe: 'An istioctl bug-report archive (with --pod)', group: 'Offline input:' })
-        .option('pod', { type: 'string', requiresArg: true, describe: 'NAMESPACE/NAME of the pod in the --bug-report archive', group: 'Offline input:' })
         .option('protocol', { type: 'string', choices: ['tcp', 'http', 'http2', 'tls'], describe: 'What the application sends first (default from DEST: tcp)' , group: 'Request:' })
         .option('server-first', { type: 'boolean', describe: 'TCP protocol where the server speaks first (MySQL, SMTP, ...)' , group: 'Request:' })
         .option('host', { type: 'string', describe: 'HTTP Host header (default from DEST)' , group: 'Request:' })
@@ -224,10 +181,8 @@ export function traceCommand(ctx: CommandContext, run: (opts: TraceOptions, ctx:
 
 async function formatTrace(trace: Trace, opts: TraceOptions, ctx: CommandContext): Promise<string> {
   if (opts.output === 'json' || opts.output === 'yaml') {
-    const { traceDto } = await import('../../render/dto.js');
-    if (opts.output === 'json') return `${JSON.stringify(traceDto(trace), null, 2)}\n`;
-    const { default: YAML } = await import('yaml');
-    return YAML.stringify(traceDto(trace), { lineWidth: 0 });
+    const [{ traceDto }, { formatDocument }] = await Promise.all([import('../../render/dto.js'), import('../output.js')]);
+    return formatDocument(traceDto(trace), opts.output);
   }
   const { renderTrace } = await import('../../render/trace.js');
   return renderTrace(trace, { color: useColor(ctx.io, opts.color), width: Math.min(110, ctx.io.columns ?? 100), wide: opts.output === 'wide' });

@@ -18,11 +18,10 @@ import { EXIT } from '../exit-codes.js';
 import { useColor } from '../io.js';
 import { kubeOptions, toKubeFlags, type KubeArgs } from '../kube-flags.js';
 import type { CommandContext } from '../main.js';
+import { offlineFlag, offlineOptions, toOfflineInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
 
 export type WhyBlackholeInputSpec =
-  | { readonly kind: 'config-dump'; readonly files: readonly string[] }
-  | { readonly kind: 'snapshot'; readonly file: string }
-  | { readonly kind: 'bug-report'; readonly file: string; readonly pod: string }
+  | OfflineInput
   | { readonly kind: 'live'; readonly target: TargetSpec; readonly kube: KubeFlags; readonly prefer?: 'exec' | 'port-forward'; readonly since: string };
 
 export interface WhyBlackholeOptions {
@@ -37,13 +36,9 @@ export interface WhyBlackholeOptions {
   readonly failOn: FailOn;
 }
 
-interface WhyBlackholeArgs extends KubeArgs {
+interface WhyBlackholeArgs extends KubeArgs, OfflineArgs {
   args?: string[];
   'port-forward'?: boolean;
-  'config-dump'?: string[];
-  snapshot?: string;
-  'bug-report'?: string;
-  pod?: string;
   'access-log'?: string;
   stats?: string;
   since?: string;
@@ -61,26 +56,18 @@ const SINCE = /^(\d+(\.\d+)?(h|m|s|ms))+$/;
 
 export function toWhyBlackholeOptions(a: WhyBlackholeArgs): WhyBlackholeOptions {
   const positional = a.args ?? [];
-  const dumps = a['config-dump'] ?? [];
-  const offline = [dumps.length > 0 ? '--config-dump' : '', a.snapshot !== undefined ? '--snapshot' : '', a['bug-report'] !== undefined ? '--bug-report' : ''].filter(Boolean);
-  if (offline.length > 1) throw new UsageError(`give one input: ${offline.join(' and ')} cannot be combined`);
-  if (a.pod !== undefined && a['bug-report'] === undefined) throw new UsageError('--pod NAMESPACE/NAME only applies to --bug-report');
-  if ((a['access-log'] !== undefined || a.stats !== undefined) && offline.length === 0) {
+  const offline = toOfflineInput(a);
+  if ((a['access-log'] !== undefined || a.stats !== undefined) && offline === undefined) {
     throw new UsageError('--access-log and --stats are offline evidence: give them with --config-dump, --snapshot or --bug-report (live runs read the pod)');
   }
-  if (a.since !== undefined && offline.length > 0) throw new UsageError(`--since applies to live runs (kubectl logs --since); ${offline[0]} holds the log as it was collected`);
+  if (a.since !== undefined && offline !== undefined) throw new UsageError(`--since applies to live runs (kubectl logs --since); ${offlineFlag(offline)} holds the log as it was collected`);
   if (a.since !== undefined && !SINCE.test(a.since)) throw new UsageError(`invalid --since "${a.since}": use a duration such as 30m, 1h or 2h30m`);
   let input: WhyBlackholeInputSpec;
   let dest: string | undefined;
-  if (offline.length > 0) {
-    if (positional.length > 1) throw new UsageError(`with ${offline[0]} give at most DEST (the input is the proxy); got: ${positional.join(' ')}`);
+  if (offline !== undefined) {
+    if (positional.length > 1) throw new UsageError(`with ${offlineFlag(offline)} give at most DEST (the input is the proxy); got: ${positional.join(' ')}`);
     dest = positional[0];
-    if (a['bug-report'] !== undefined) {
-      if (a.pod === undefined) throw new UsageError('--bug-report needs --pod NAMESPACE/NAME: the archive holds many proxies');
-      if (!/^[^/]+\/[^/]+$/.test(a.pod)) throw new UsageError(`--pod must be NAMESPACE/NAME, got "${a.pod}"`);
-      input = { kind: 'bug-report', file: a['bug-report'], pod: a.pod };
-    } else if (a.snapshot !== undefined) input = { kind: 'snapshot', file: a.snapshot };
-    else input = { kind: 'config-dump', files: dumps };
+    input = offline;
   } else {
     if (a.selector !== undefined && positional.length > 1) throw new UsageError(`give either TARGET (${positional[0]}) or -l SELECTOR, not both`);
     if (positional.length > 2) throw new UsageError(`too many arguments: ${positional.join(' ')} (TARGET [DEST])`);
@@ -133,7 +120,7 @@ export async function runWhyBlackholeCommand(opts: WhyBlackholeOptions, ctx: Com
     const { whyBlackholeLive } = await import('../whyblackhole-live.js');
     report = await whyBlackholeLive({ target: input.target, kube: input.kube, since: input.since, dest: opts.dest, request: opts.request, ...(input.prefer ? { prefer: input.prefer } : {}) }, ctx.io);
   } else {
-    const [{ analyzeWhyBlackhole }, { ConfigDump }] = await Promise.all([import('../../analyze/whyblackhole/report.js'), import('../../model/config-dump.js')]);
+    const { analyzeWhyBlackhole } = await import('../../analyze/whyblackhole/report.js');
     const logFile = opts.accessLogFile !== undefined ? await readEvidenceFile(opts.accessLogFile, 'access log') : undefined;
     const statsFile = opts.statsFile !== undefined ? await readEvidenceFile(opts.statsFile, 'stats') : undefined;
     if (input.kind === 'config-dump') {
@@ -149,16 +136,10 @@ export async function runWhyBlackholeCommand(opts: WhyBlackholeOptions, ctx: Com
         source: { kind: 'config-dump' },
       });
     } else {
-      const { readSnapshot, readBugReport } = await import('../../collect/archives.js');
-      const contents = input.kind === 'snapshot' ? await readSnapshot(input.file) : await readBugReport(input.file, input.pod);
+      const { openPodArchive } = await import('../pod-archive.js');
+      const archive = await openPodArchive(input);
+      const { contents } = archive;
       try {
-        const hasSidecar = contents.docs.length > 0;
-        if (!hasSidecar && contents.view.pod && (contents.view.pod.spec?.containers ?? []).concat(contents.view.pod.spec?.initContainers ?? []).some((c) => c.name === 'istio-proxy')) {
-          const { DataError } = await import('../../model/errors.js');
-          const failed = contents.manifest?.items.find((i) => i.name.startsWith('proxy') && !i.ok);
-          throw new DataError(input.file, `has no proxy configuration for the pod${failed?.error ? ` (collection failed: ${failed.error})` : ''}: take the snapshot again when the proxy is reachable`);
-        }
-        const pod = contents.manifest ? `${contents.manifest.target.namespace}/${contents.manifest.target.pod}` : input.kind === 'bug-report' ? input.pod : undefined;
         const logWhat = input.kind === 'snapshot' ? 'the istio-proxy log stored in the snapshot' : 'the istio-proxy log in the bug report';
         const statsWhat = input.kind === 'snapshot' ? 'the proxy stats stored in the snapshot' : 'the proxy stats in the bug report';
         const telemetryText = contents.readText('cluster/telemetries.json');
@@ -174,17 +155,17 @@ export async function runWhyBlackholeCommand(opts: WhyBlackholeOptions, ctx: Com
         const statsText = statsFile ?? contents.stats;
         const missing = (what: string, remedy: string) => ({ what, error: { reason: 'not in the archive', remedy } });
         report = analyzeWhyBlackhole({
-          dump: hasSidecar ? new ConfigDump(contents.docs) : undefined,
+          dump: archive.dump,
           view: contents.view,
           ...(telemetries ? { telemetries } : {}),
           accessLog: logText !== undefined ? { text: logText, what: logFile !== undefined ? opts.accessLogFile! : logWhat } : missing(logWhat, 'Pass the istio-proxy log with --access-log FILE (kubectl logs POD -c istio-proxy).'),
           stats: statsText !== undefined ? { text: statsText, what: statsFile !== undefined ? opts.statsFile! : statsWhat } : missing(statsWhat, 'Pass the proxy stats with --stats FILE (kubectl exec POD -c istio-proxy -- pilot-agent request GET stats/prometheus).'),
           ...(opts.dest !== undefined ? { dest: opts.dest } : {}),
           flags: opts.request,
-          source: { kind: input.kind, ...(contents.view.context ? { context: contents.view.context } : {}), ...(pod ? { pod } : {}) },
+          source: archive.source,
         });
       } finally {
-        contents.dispose();
+        archive.dispose();
       }
     }
   }
@@ -194,11 +175,7 @@ export async function runWhyBlackholeCommand(opts: WhyBlackholeOptions, ctx: Com
 
 async function formatReport(r: WhyBlackholeReport, opts: WhyBlackholeOptions, ctx: CommandContext): Promise<string> {
   const { whyBlackholeDto, renderWhyBlackhole } = await import('../../render/whyblackhole.js');
-  if (opts.output === 'json') return `${JSON.stringify(whyBlackholeDto(r), null, 2)}\n`;
-  if (opts.output === 'yaml') {
-    const { default: YAML } = await import('yaml');
-    return YAML.stringify(whyBlackholeDto(r), { lineWidth: 0 });
-  }
+  if (opts.output === 'json' || opts.output === 'yaml') return (await import('../output.js')).formatDocument(whyBlackholeDto(r), opts.output);
   return renderWhyBlackhole(r, { color: useColor(ctx.io, opts.color), width: Math.min(110, ctx.io.columns ?? 100), wide: opts.output === 'wide' });
 }
 
@@ -207,17 +184,13 @@ export function whyBlackholeCommand(ctx: CommandContext, run: (opts: WhyBlackhol
     command: 'whyblackhole [args..]',
     describe: 'Which outbound connections the sidecar black-holed or passed through (access log, metrics), and why',
     builder: (y) =>
-      kubeOptions(y)
+      offlineOptions(kubeOptions(y), { configDump: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin)' })
         .usage(
           'Usage:\n  kubectl mesh-egress whyblackhole TARGET [DEST] [flags]     (TARGET: POD, pod/NAME, deploy/NAME; or -l SELECTOR [DEST])\n  kubectl mesh-egress whyblackhole --snapshot FILE [DEST]\n  kubectl mesh-egress whyblackhole --bug-report FILE --pod NS/NAME [DEST]\n  kubectl mesh-egress whyblackhole --config-dump FILE [--access-log FILE] [--stats FILE] [DEST]',
         )
         .positional('args', { type: 'string', array: true, describe: 'TARGET [DEST]; offline: [DEST]' })
         .option('since', { type: 'string', describe: 'Read the istio-proxy log of this long ago until now (kubectl logs --since; default 1h)', group: 'Evidence:' })
         .option('port-forward', { type: 'boolean', describe: 'Reach the proxy admin API by port-forward instead of exec', group: 'Cluster access (as kubectl):' })
-        .option('config-dump', { type: 'string', array: true, requiresArg: true, describe: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin)', group: 'Offline input:' })
-        .option('snapshot', { type: 'string', requiresArg: true, describe: 'An archive written by kubectl mesh-egress snapshot', group: 'Offline input:' })
-        .option('bug-report', { type: 'string', requiresArg: true, describe: 'An istioctl bug-report archive (with --pod)', group: 'Offline input:' })
-        .option('pod', { type: 'string', requiresArg: true, describe: 'NAMESPACE/NAME of the pod in the --bug-report archive', group: 'Offline input:' })
         .option('access-log', { type: 'string', requiresArg: true, describe: 'istio-proxy log (text or JSON access log) to read instead of the archive\'s', group: 'Offline input:' })
         .option('stats', { type: 'string', requiresArg: true, describe: 'Proxy stats (/stats/prometheus or /stats text) to read instead of the archive\'s', group: 'Offline input:' })
         .option('protocol', { type: 'string', choices: ['tcp', 'http', 'http2', 'tls'], describe: 'What the application sends first to DEST (default from DEST: tcp)', group: 'DEST:' })
