@@ -40,8 +40,19 @@ export interface DestinationFacts {
   readonly protocol: Protocol;
 }
 
-function baseName(d: DestinationFacts): string {
-  const stem = d.ip ? `egress-${dashed(d.ip)}` : `egress-${d.host.replace(/^\*\./, 'wildcard.').replace(/[^a-z0-9-]+/gi, '-')}`;
+function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
+}
+
+/** Whether the proxy has an outbound cluster for the host on any port. */
+function hostHasCluster(ctx: TraceContext, host: string): boolean {
+  const suffix = `||${host}`;
+  for (const name of ctx.dump.clusterNames()) if (name.startsWith('outbound|') && name.endsWith(suffix)) return true;
+  return false;
+}
+
+function baseName(d: DestinationFacts, named: boolean): string {
+  const stem = d.ip && !named ? `egress-${dashed(d.ip)}` : `egress-${d.host.replace(/^\*\./, 'wildcard.').replace(/[^a-z0-9-]+/gi, '-')}`;
   return `${stem}-${d.port}`.toLowerCase().slice(0, 63).replace(/-+$/, '');
 }
 
@@ -49,23 +60,35 @@ function baseName(d: DestinationFacts): string {
 export function serviceEntryFix(ctx: TraceContext, d: DestinationFacts, rank: number, why: string): Fix {
   const ns = ctx.namespace();
   const protocol = seProtocol(d.protocol);
-  const hosts = d.ip ? [`${dashed(d.ip)}.external`] : [d.host];
+  // HTTP is routed by its Host header and TLS by its SNI (virtual hosts, server_names), so a named
+  // destination is registered by name; plain TCP is matched only by destination IP, so it also
+  // needs the address it connects to (a TCP ServiceEntry without addresses takes the whole port)
+  // ... unless some ServiceEntry or Service already declares the host (a cluster outbound|*||host
+  // exists): a second ServiceEntry for the same host conflicts with it (Istio keeps one per host
+  // and namespace, IST0109-style), so the new one is keyed by the IP as before
+  const declared = d.host !== '' && hostHasCluster(ctx, d.host);
+  // A short name (no dot) is not registered by name either: ServiceEntry hosts are not expanded
+  // with the namespace the way VirtualService hosts are, so "mailer" would be resolved as is.
+  // Without an address to key on, the host is all there is.
+  const named = d.ip === undefined || (d.host.includes('.') && !isIpLiteral(d.host) && !declared);
+  const byAddress = d.ip !== undefined && (protocol === 'TCP' || !named);
+  const hosts = named ? [d.host] : [`${dashed(d.ip ?? d.host)}.external`];
   const spec: Record<string, unknown> = {
     hosts,
-    ...(d.ip ? { addresses: [`${d.ip}/${d.ip.includes(':') ? 128 : 32}`] } : {}),
+    ...(byAddress ? { addresses: [`${d.ip}/${d.ip!.includes(':') ? 128 : 32}`] } : {}),
     ports: [{ number: d.port, name: `${protocol.toLowerCase()}-${d.port}`, protocol }],
     location: 'MESH_EXTERNAL',
-    resolution: d.ip ? 'NONE' : 'DNS',
+    resolution: named ? 'DNS' : 'NONE',
   };
-  const comment = d.ip
+  const comment = !named
     ? 'hosts is only a label here: a TCP ServiceEntry with addresses is matched by IP'
-    : protocol === 'TCP'
+    : protocol === 'TCP' && !byAddress
       ? `add the addresses ${d.host} resolves to: a TCP ServiceEntry without addresses captures every destination on port ${d.port} (IST0134)`
       : undefined;
-  const doc = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: baseName(d), namespace: ns }, spec };
+  const doc = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: baseName(d, named), namespace: ns }, spec };
   return {
     rank,
-    title: `Register ${d.ip ?? d.host}:${d.port} with a ServiceEntry`,
+    title: `Register ${named ? d.host : (d.ip ?? d.host)}:${d.port} with a ServiceEntry`,
     tradeoffs: `${why} Keeps mesh telemetry and policy for this destination and works under REGISTRY_ONLY; visible to every namespace unless you add exportTo: ["."].`,
     kind: 'yaml',
     content: yaml(doc, comment),
@@ -94,7 +117,7 @@ export function excludeRangeFix(ctx: TraceContext, ip: string, rank: number): Fi
 /** A selectorless Service + Endpoints for the destination (the application must use its name). */
 export function serviceAndEndpointsFix(ctx: TraceContext, d: DestinationFacts & { ip: string }, rank: number): Fix {
   const ns = ctx.namespace();
-  const name = baseName(d);
+  const name = baseName(d, false);
   const portName = `${seProtocol(d.protocol).toLowerCase()}-${d.port}`;
   const svc = {
     apiVersion: 'v1',
