@@ -11,7 +11,7 @@ import { BUILTIN_RESOURCES, ISTIO_RESOURCES, Registry, splitApiVersion } from '.
 import { normalizeLogs } from './logs.js';
 import type { AuthzAttributes } from './status.js';
 import type { PortConnector, PortTargetResult } from './streams.js';
-import type { ClusterOptions, DenyRule, FailureRule, KubeObject, LogSource, PodLogs, PortTarget, RecordedRequest, ResourceDef } from './types.js';
+import type { ClusterOptions, CreateHook, DenyRule, FailureRule, KubeObject, LogSource, PodLogs, PortTarget, RecordedRequest, ResourceDef } from './types.js';
 
 export interface Watcher {
   def: ResourceDef;
@@ -56,6 +56,8 @@ export interface TestCluster {
   appendLog(podKey: string, container: string, text: string): void;
   /** Ends `logs -f` streams of a container, as when it exits. */
   endLogs(podKey: string, container?: string): void;
+  /** Observes creates from now on (as ClusterOptions.onCreate); returns the function that stops it. */
+  onCreate(hook: CreateHook): () => void;
 }
 
 export class ClusterRuntime implements TestCluster {
@@ -75,6 +77,7 @@ export class ClusterRuntime implements TestCluster {
   private readonly portTargets = new Map<string, Map<number, PortTarget>>();
   private readonly logSources = new Map<string, Map<string, PodLogs>>();
   private readonly allRequests: () => RecordedRequest[];
+  private readonly createHooks = new Set<CreateHook>();
 
   constructor(name: string, opts: ClusterOptions, allRequests: () => RecordedRequest[]) {
     this.name = name;
@@ -96,6 +99,17 @@ export class ClusterRuntime implements TestCluster {
       this.logSources.set(key, m);
     }
     for (const [key, a] of Object.entries(opts.sidecars ?? {})) this.admins.set(key, new EnvoyAdmin(`${name}/${key}`, a));
+    if (opts.onCreate) this.createHooks.add(opts.onCreate);
+  }
+
+  onCreate(hook: CreateHook): () => void {
+    this.createHooks.add(hook);
+    return () => this.createHooks.delete(hook);
+  }
+
+  /** Runs the create observers (after the object is stored and the response is sent). */
+  created(o: KubeObject): void {
+    for (const h of this.createHooks) h(structuredClone(o), this);
   }
 
   async start(): Promise<void> {

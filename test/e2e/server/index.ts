@@ -11,6 +11,7 @@ export { requestInfo } from './http.js';
 export type { TestCluster } from './cluster.js';
 export type {
   ClusterOptions,
+  CreateHook,
   DenyRule,
   ExecContext,
   ExecHandler,

@@ -90,7 +90,9 @@ export function selectLines(src: LogSource | undefined, q: LogQuery, start: Date
   const since = q.sinceSeconds !== undefined ? Date.now() - q.sinceSeconds * 1000 : q.sinceTime ? Date.parse(q.sinceTime) : undefined;
   if (since !== undefined) lines = lines.filter((l) => new Date(l.time).getTime() >= since);
   if (q.tailLines !== undefined && q.tailLines >= 0) lines = q.tailLines === 0 ? [] : lines.slice(-q.tailLines);
-  let out = lines.map((l) => `${q.timestamps ? `${rfc3339Nano(new Date(l.time))} ` : ''}${l.line}\n`).join('');
+  // a timestamp given as an RFC3339Nano string is served as is (the kubelet prints nanoseconds)
+  const stamp = (t: Date | string): string => (typeof t === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/.test(t) ? t : rfc3339Nano(new Date(t)));
+  let out = lines.map((l) => `${q.timestamps ? `${stamp(l.time)} ` : ''}${l.line}\n`).join('');
   if (q.limitBytes !== undefined && q.limitBytes > 0) out = Buffer.from(out).subarray(0, q.limitBytes).toString();
   return out;
 }

@@ -92,7 +92,10 @@ export async function handleResource(rt: ClusterRuntime, info: ReqInfo, url: URL
       o.kind = def.kind;
       delete o.metadata.uid;
       delete o.metadata.creationTimestamp;
-      return sendJson(res, 201, view(rt.apply(o), def, version, false));
+      const stored = rt.apply(o);
+      sendJson(res, 201, view(stored, def, version, false));
+      rt.created(stored);
+      return;
     }
     case 'update': {
       const body = parseJson(await readBody(req)) as KubeObject | undefined;

@@ -154,7 +154,16 @@ export interface ClusterOptions {
    * containerd/runc report it; kubectl exits 1).
    */
   unknownCommand?: 'exit127' | 'containerd';
+  /**
+   * Called after each create (any resource) with the stored object: stands in for the controllers
+   * and kubelet, e.g. to move a created pod through its phases with `cluster.apply` and give it
+   * logs with `cluster.appendLog`. See also `TestCluster.onCreate`.
+   */
+  onCreate?: CreateHook;
 }
+
+/** A create observer (see ClusterOptions.onCreate); it may change the cluster through the handle. */
+export type CreateHook = (created: KubeObject, cluster: import('./cluster.js').TestCluster) => void;
 
 export interface TestServerOptions {
   /** Context name → cluster. Default: one context named `test` with no objects. */
