@@ -1,0 +1,80 @@
+/**
+ * User errors that need the cluster: each is one line on stderr, exit 69 (the cluster or the local
+ * cache is not as needed), no stack trace, and no proxy changed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../server/index.js';
+import { cacheDir, changeRequests, checkoutWorld, cliEnv, levels, runCli, startLevels, VERSIONS, type World } from './fixture.js';
+
+describe('log-level user errors', () => {
+  let srv: TestServer;
+  let world: World;
+  let cache: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    world = checkoutWorld({ extraPods: false });
+    srv = await startTestServer({ clusters: { prod: world.cluster } });
+    cache = cacheDir();
+    env = cliEnv(srv, VERSIONS.at(-1)!, cache);
+  });
+  afterAll(async () => {
+    await srv.stop();
+    fs.rmSync(cache, { recursive: true, force: true });
+  });
+  const untouched = (): void => {
+    expect(levels(srv, world.keys)).toEqual(Object.fromEntries(world.keys.map((k, i) => [k, startLevels(i)])));
+    for (const k of world.keys) expect(changeRequests(srv, k)).toEqual([]);
+  };
+
+  it.each([
+    [['deploy/nope', '-n', 'shop', 'upstream=debug'], 'error: deployments/nope not found in namespace shop: check the name, or pass -n NAMESPACE\n'],
+    [['checkout-0', '-n', 'shop', 'upstream=debug'], 'error: pod checkout-0 not found in namespace shop: check the name, or pass -n NAMESPACE\n'],
+    [['-l', 'app=nothing', '-n', 'shop', 'upstream=debug'], /^error: no pod matches .*app=nothing.* in namespace shop\n$/],
+  ])('%j: one line, exit 69, nothing changed', async (args, expected) => {
+    const r = await runCli(['log-level', ...args], env);
+    expect(r.code).toBe(69);
+    expect(r.stdout).toBe('');
+    if (typeof expected === 'string') expect(r.stderr).toBe(expected);
+    else expect(r.stderr).toMatch(expected);
+    untouched();
+  });
+
+  it('RBAC forbids listing pods: what to ask for, exit 69', async () => {
+    srv.cluster().denyRules.push({ verb: 'list', resource: 'pods' });
+    try {
+      const r = await runCli(['log-level', '-l', 'app=checkout', '-n', 'shop', 'upstream=debug'], env);
+      expect(r.code).toBe(69);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.stderr).toMatch(/^error: .*ask your cluster admin for "list" on pods/);
+      untouched();
+    } finally {
+      srv.cluster().denyRules.length = 0;
+    }
+  });
+
+  it('--detach with a cache directory it cannot write: refused before any change', async () => {
+    // a file where the cache directory should be: mkdir fails whoever runs the test (root included)
+    const blocked = path.join(cache, 'blocked');
+    fs.writeFileSync(blocked, '');
+    const r = await runCli(['log-level', 'deploy/checkout', '-n', 'shop', 'upstream=debug', '--detach'], { ...env, XDG_CACHE_HOME: blocked });
+    expect(r.code).toBe(69);
+    expect(r.stderr).toMatch(/^error: cannot write the lease a detached change needs \(.*\); nothing was changed: make the cache directory writable \(XDG_CACHE_HOME\)\n$/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    untouched();
+  });
+
+  it('an unreadable lease file is a warning, not a failure', async () => {
+    const dir = path.join(cache, 'mesh-egress', 'leases');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'broken.json'), '{ not json');
+    try {
+      const r = await runCli(['log-level', world.pods[0]!, '-n', 'shop', '-o', 'json'], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`^warning: ignoring lease file ${dir}/broken.json: .*JSON`, 'm'));
+    } finally {
+      fs.rmSync(path.join(dir, 'broken.json'));
+    }
+  });
+});
