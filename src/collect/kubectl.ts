@@ -46,7 +46,8 @@ function firstLine(stderr: string): string {
   const lines = stderr
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('W1') && !l.startsWith('I1') && !/^E\d{4} /.test(l));
+    // klog headers are Lmmdd (I/W/E + month and day): January to September start with 0, not 1
+    .filter((l) => l && !/^[IWE]\d{4} /.test(l));
   return (lines[0] ?? stderr.trim()).replace(/^error: /, '');
 }
 
@@ -216,13 +217,25 @@ export interface ResolvedContext {
 }
 
 /**
+ * The kubeconfig yields no usable context (`kubectl config view --minify` failed, e.g. the context
+ * named by --context does not exist). `detail` is kubectl's own reason; the message is unchanged for
+ * single-context verbs, and multi-context verbs (multicluster) rephrase it per context from `detail`.
+ */
+export class KubeconfigContextError extends UnavailableError {
+  override readonly name = 'KubeconfigContextError';
+  constructor(readonly detail: string) {
+    super(`no usable kubeconfig context (${detail}): check KUBECONFIG or --kubeconfig, or pick a context with --context`);
+  }
+}
+
+/**
  * The context and namespace exactly as kubectl resolves them (KUBECONFIG merge order, --context,
  * --cluster, --user, -n), asked from kubectl itself: `kubectl config view --minify`.
  */
 export async function resolveContext(k: Kubectl): Promise<ResolvedContext> {
   const r = await k.run(['config', 'view', '--minify', '-o', 'json'], { step: 'reading the kubeconfig', timeoutMs: 15_000 });
   if (r.exitCode !== 0) {
-    throw new UnavailableError(`no usable kubeconfig context (${firstLine(r.stderr)}): check KUBECONFIG or --kubeconfig, or pick a context with --context`);
+    throw new KubeconfigContextError(firstLine(r.stderr));
   }
   const cfg = parseKubectlJson<{
     'current-context'?: string;
