@@ -5,6 +5,10 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../model/errors.js';
 import { VERSION } from '../version.js';
+import { doctorCommand, runDoctorCommand } from './commands/doctor.js';
+import { logLevelCommand, runLogLevelCommand } from './commands/log-level.js';
+import { multiclusterCommand, runMulticlusterCommand } from './commands/multicluster.js';
+import { raceCheckCommand, runRaceCheckCommand } from './commands/race-check.js';
 import { runSnapshotCommand, snapshotCommand, type SnapshotCommandOptions } from './commands/snapshot.js';
 import { runTraceCommand, traceCommand, type TraceOptions } from './commands/trace.js';
 import { shortVersion } from './commands/version.js';
@@ -84,7 +88,11 @@ export async function main(rawArgv: readonly string[], io: Io, given: Partial<Ru
     .usage('Explain why a pod\'s outbound connection fails inside an Istio mesh, and how to fix it.\n\nUsage: kubectl mesh-egress VERB [flags]')
     .command(traceCommand(ctx, runners.trace))
     .command(snapshotCommand(ctx, runners.snapshot))
+    .command(logLevelCommand(ctx, runLogLevelCommand))
     .command(whyBlackholeCommand(ctx, runWhyBlackholeCommand))
+    .command(raceCheckCommand(ctx, runRaceCheckCommand))
+    .command(multiclusterCommand(ctx, runMulticlusterCommand))
+    .command(doctorCommand(ctx, runDoctorCommand))
     .command(
       'version',
       'Print the plugin version, the Node.js runtime it runs on and the kubectl version',

@@ -7,6 +7,9 @@
  */
 import type { Kubectl } from '../collect/kubectl.js';
 import type { CollectionGap, Pod } from '../model/cluster-view.js';
+import { doctorCollector } from './doctor-snapshot.js';
+import { multiclusterCollector } from './multicluster-snapshot.js';
+import { raceCollector } from './race-snapshot.js';
 import { whyBlackholeCollector } from './whyblackhole-snapshot.js';
 
 export interface CollectorInput {
@@ -34,4 +37,4 @@ export interface SnapshotCollector {
 }
 
 /** Registered collectors, run in parallel with the rest of the snapshot. */
-export const SNAPSHOT_COLLECTORS: readonly SnapshotCollector[] = [whyBlackholeCollector];
+export const SNAPSHOT_COLLECTORS: readonly SnapshotCollector[] = [raceCollector, multiclusterCollector, whyBlackholeCollector, doctorCollector];
