@@ -64,7 +64,7 @@ function lineAndColumn(source: ByteSource, offset: number): string {
 }
 
 function describeLayoutProblem(layout: DumpLayout): string | undefined {
-  if (layout.entries.length > 0 || layout.configTypes.length > 0) return undefined;
+  if (layout.table.size > 0 || layout.configTypes.length > 0) return undefined;
   return 'does not look like an Envoy admin /config_dump or /clusters?format=json output (no "configs" or "cluster_statuses"); capture one with: kubectl exec POD -c istio-proxy -- pilot-agent request GET config_dump';
 }
 

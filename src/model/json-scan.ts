@@ -43,6 +43,19 @@ export interface ScanVisitor<N> {
   close?(node: N, end: number, isArray: boolean): void;
   /** A captured primitive (its interest had `capture` and a node): raw JSON text, strings keep their quotes. */
   primitive?(node: N, raw: string): void;
+  /**
+   * A captured string, decoded (escapes resolved). When the visitor has this method, captured
+   * strings come here instead of to `primitive` (no quoting and re-parsing).
+   */
+  string?(node: N, value: string): void;
+  /**
+   * A captured string without escapes that lies in one chunk, as the bytes between its quotes
+   * (UTF-8): the visitor copies what it keeps, and no string is made. When absent (or the string
+   * has escapes, or spans chunks), `string` / `primitive` get it.
+   */
+  stringBytes?(node: N, buf: Buffer, start: number, end: number): void;
+  /** A captured number or literal that lies in one chunk, as bytes (else `primitive`). */
+  primitiveBytes?(node: N, buf: Buffer, start: number, end: number): void;
 }
 
 const enum Ch {
@@ -86,19 +99,57 @@ interface Frame<N> {
 
 const SKIP: ValueInterest<never> = { node: undefined, capture: false };
 
-function isPrimitiveByte(c: number): boolean {
-  // digits, '-', '+', '.', 'e'/'E', and the letters of true/false/null
-  return (
-    (c >= 0x30 && c <= 0x39) ||
-    c === 0x2d ||
-    c === 0x2b ||
-    c === 0x2e ||
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x41 && c <= 0x5a)
-  );
-}
+/**
+ * Byte classes for the scanning loops: 0 = nothing to do. In skipped subtrees only brackets and
+ * quotes matter; a primitive is digits, '-', '+', '.', and letters (true/false/null, exponents).
+ */
+const C_OPEN = 1;
+const C_CLOSE = 2;
+const C_QUOTE = 3;
+const SKIP_CLASS = new Uint8Array(256);
+SKIP_CLASS[Ch.LBrace] = SKIP_CLASS[Ch.LBracket] = C_OPEN;
+SKIP_CLASS[Ch.RBrace] = SKIP_CLASS[Ch.RBracket] = C_CLOSE;
+SKIP_CLASS[Ch.Quote] = C_QUOTE;
+
+const PRIMITIVE_BYTE = new Uint8Array(256);
+for (let c = 0x30; c <= 0x39; c++) PRIMITIVE_BYTE[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) PRIMITIVE_BYTE[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) PRIMITIVE_BYTE[c] = 1;
+PRIMITIVE_BYTE[0x2d] = PRIMITIVE_BYTE[0x2b] = PRIMITIVE_BYTE[0x2e] = 1;
 
 const PRIMITIVE = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$/;
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/** The JSON grammar of a number or literal, checked on bytes (what PRIMITIVE checks on text). */
+function validPrimitive(buf: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  const c0 = buf[start]!;
+  if (c0 === 0x74) return n === 4 && buf[start + 1] === 0x72 && buf[start + 2] === 0x75 && buf[start + 3] === 0x65; // true
+  if (c0 === 0x66) return n === 5 && buf[start + 1] === 0x61 && buf[start + 2] === 0x6c && buf[start + 3] === 0x73 && buf[start + 4] === 0x65; // false
+  if (c0 === 0x6e) return n === 4 && buf[start + 1] === 0x75 && buf[start + 2] === 0x6c && buf[start + 3] === 0x6c; // null
+  let i = start;
+  if (buf[i] === 0x2d) i++;
+  if (i >= end) return false;
+  if (buf[i] === 0x30) i++;
+  else if (isDigit(buf[i]!)) while (i < end && isDigit(buf[i]!)) i++;
+  else return false;
+  if (i < end && buf[i] === 0x2e) {
+    i++;
+    if (i >= end || !isDigit(buf[i]!)) return false;
+    while (i < end && isDigit(buf[i]!)) i++;
+  }
+  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
+    i++;
+    if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
+    if (i >= end || !isDigit(buf[i]!)) return false;
+    while (i < end && isDigit(buf[i]!)) i++;
+  }
+  return i === end;
+}
+
+/** Keys are few and repeat endlessly: decoded ASCII keys are kept by hash (checked byte by byte on a hit). */
+const KEY_CACHE_LIMIT = 4096;
 
 export class JsonStructureScanner<N> {
   private readonly stack: Frame<N>[] = [];
@@ -122,12 +173,17 @@ export class JsonStructureScanner<N> {
   private inPrimitive = false;
   private primitiveParts: string[] = [];
   private primitiveStart = 0;
+  private readonly keyCache = new Map<number, string>();
+  private readonly wantsStrings: boolean;
+  private readonly wantsBytes: boolean;
 
   constructor(
     private readonly visitor: ScanVisitor<N>,
     root: N,
   ) {
     this.rootInterest = { node: root, capture: false };
+    this.wantsStrings = typeof visitor.string === 'function';
+    this.wantsBytes = typeof visitor.stringBytes === 'function' && typeof visitor.primitiveBytes === 'function';
   }
 
   get offset(): number {
@@ -142,36 +198,56 @@ export class JsonStructureScanner<N> {
     let nextBackslash = -2;
     while (i < len) {
       if (this.skipDepth > 0 && !this.inString) {
-        // tight loop over an uninteresting subtree: brackets and the start of strings only
+        // tight loop over an uninteresting subtree: brackets and strings only; strings that end
+        // in this chunk are stepped over here, escapes included
         let depth = this.skipDepth;
         let j = i;
+        let openString = false;
         for (; j < len; j++) {
-          const c = buf[j]!;
-          if (c === Ch.Quote) break;
-          if (c === Ch.LBrace || c === Ch.LBracket) depth++;
-          else if (c === Ch.RBrace || c === Ch.RBracket) {
-            depth--;
-            if (depth === 0) break;
-          }
+          const cls = SKIP_CLASS[buf[j]!]!;
+          if (cls === 0) continue;
+          if (cls === C_QUOTE) {
+            // the closing quote: the next quote not escaped, i.e. not preceded by an odd run of
+            // backslashes (the run cannot reach back past the opening quote at j)
+            let k = j + 1;
+            for (;;) {
+              k = buf.indexOf(Ch.Quote, k);
+              if (k < 0 || buf[k - 1] !== Ch.Backslash) break;
+              let run = 1;
+              while (buf[k - 1 - run] === Ch.Backslash) run++;
+              if ((run & 1) === 0) break;
+              k++;
+            }
+            if (k < 0) {
+              // the string goes on in the next chunk, whose first byte is escaped when this one
+              // ends on an odd run of backslashes
+              let run = 0;
+              while (len - 1 - run > j && buf[len - 1 - run] === Ch.Backslash) run++;
+              openString = true;
+              this.escapePending = (run & 1) === 1;
+              break;
+            }
+            j = k;
+          } else if (cls === C_OPEN) depth++;
+          else if (--depth === 0) break;
         }
         this.skipDepth = depth;
+        if (openString) {
+          this.inString = true;
+          this.stringIsKey = false;
+          this.stringWanted = false;
+          this.stringHasEscape = false;
+          this.stringStart = -1;
+          i = len;
+          break;
+        }
         if (j === len) {
           i = len;
           break;
         }
-        if (depth === 0) {
-          // the skipped container is complete
-          i = j + 1;
-          this.afterValue();
-          continue;
-        }
-        // a string inside the skipped subtree
-        this.inString = true;
-        this.stringIsKey = false;
-        this.stringWanted = false;
-        this.stringHasEscape = false;
-        this.escapePending = false;
+        // the skipped container is complete
         i = j + 1;
+        this.afterValue();
         continue;
       }
       if (this.inString) {
@@ -211,7 +287,7 @@ export class JsonStructureScanner<N> {
       }
       if (this.inPrimitive) {
         let j = i;
-        while (j < len && isPrimitiveByte(buf[j]!)) j++;
+        while (j < len && PRIMITIVE_BYTE[buf[j]!] === 1) j++;
         this.primitiveParts.push(buf.toString('latin1', i, j));
         if (j === len) {
           i = len;
@@ -235,19 +311,25 @@ export class JsonStructureScanner<N> {
             i++;
             continue;
           }
-          i = this.beginValue(i, c, at);
+          i = this.beginValue(buf, i, c, at);
           continue;
         case St.KeyOrEnd:
-        case St.Key:
+        case St.Key: {
           if (c === Ch.RBrace && this.state === St.KeyOrEnd) {
             this.closeContainer(false, at);
             i++;
             continue;
           }
           if (c !== Ch.Quote) throw new JsonSyntaxError(`expected a key string, found ${describe(c)}`, at);
+          const end = this.fastKey(buf, i + 1);
+          if (end >= 0) {
+            i = end + 1;
+            continue;
+          }
           this.startString(true, i + 1);
           i++;
           continue;
+        }
         case St.Colon:
           if (c !== Ch.Colon) throw new JsonSyntaxError(`expected ':' after a key, found ${describe(c)}`, at);
           this.state = St.Value;
@@ -303,7 +385,44 @@ export class JsonStructureScanner<N> {
     return top.pending ?? SKIP;
   }
 
-  private beginValue(i: number, c: number, at: number): number {
+  /**
+   * A key that ends in this chunk, is ASCII and has no escape (nearly all of them): decoded from
+   * the key cache and handed to the visitor. Returns the index of its closing quote, or -1 to
+   * take the general path.
+   */
+  private fastKey(buf: Buffer, start: number): number {
+    const len = buf.length;
+    let h = 0;
+    let k = start;
+    for (; k < len; k++) {
+      const c = buf[k]!;
+      if (c === Ch.Quote) break;
+      if (c === Ch.Backslash || c >= 0x80) return -1;
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    if (k >= len) return -1;
+    const n = k - start;
+    h = (Math.imul(h, 31) + n) | 0;
+    let key = this.keyCache.get(h);
+    if (key !== undefined && key.length === n) {
+      for (let x = 0; x < n; x++) {
+        if (key.charCodeAt(x) !== buf[start + x]) {
+          key = undefined;
+          break;
+        }
+      }
+    } else key = undefined;
+    if (key === undefined) {
+      key = buf.toString('latin1', start, k);
+      if (this.keyCache.size < KEY_CACHE_LIMIT && !this.keyCache.has(h)) this.keyCache.set(h, key);
+    }
+    const top = this.stack[this.stack.length - 1]!;
+    top.pending = top.node !== undefined ? this.visitor.child(top.node, key) : SKIP;
+    this.state = St.Colon;
+    return k;
+  }
+
+  private beginValue(buf: Buffer, i: number, c: number, at: number): number {
     const interest = this.currentInterest();
     if ((c === Ch.LBrace || c === Ch.LBracket) && interest.node === undefined) {
       this.skipDepth = 1;
@@ -320,11 +439,50 @@ export class JsonStructureScanner<N> {
       this.state = isArray ? St.ValueOrEnd : St.KeyOrEnd;
       return i + 1;
     }
+    const len = buf.length;
     if (c === Ch.Quote) {
-      this.startString(false, i + 1);
-      return i + 1;
+      // fast path: a string that ends in this chunk
+      let k = i + 1;
+      let escaped = false;
+      for (; k < len; k++) {
+        const d = buf[k]!;
+        if (d === Ch.Quote) break;
+        if (d === Ch.Backslash) {
+          escaped = true;
+          k++;
+        }
+      }
+      if (k >= len) {
+        this.startString(false, i + 1);
+        return i + 1;
+      }
+      if (interest.capture && interest.node !== undefined) {
+        if (!escaped && this.wantsBytes) {
+          this.visitor.stringBytes!(interest.node, buf, i + 1, k);
+          this.afterValue();
+          return k + 1;
+        }
+        const text = buf.toString('utf8', i + 1, k);
+        this.stringHasEscape = escaped;
+        this.stringIsKey = false;
+        this.stringWanted = true;
+        this.finishString(text, this.base + k);
+      } else this.afterValue();
+      return k + 1;
     }
-    if (isPrimitiveByte(c)) {
+    if (PRIMITIVE_BYTE[c] === 1) {
+      let j = i + 1;
+      while (j < len && PRIMITIVE_BYTE[buf[j]!] === 1) j++;
+      if (j < len) {
+        // the whole primitive is in this chunk
+        if (!validPrimitive(buf, i, j)) throw new JsonSyntaxError(`invalid literal '${buf.toString('latin1', i, Math.min(j, i + 40))}'`, at);
+        if (interest.capture && interest.node !== undefined) {
+          if (this.wantsBytes) this.visitor.primitiveBytes!(interest.node, buf, i, j);
+          else this.visitor.primitive?.(interest.node, buf.toString('latin1', i, j));
+        }
+        this.afterValue();
+        return j;
+      }
       this.inPrimitive = true;
       this.primitiveParts = [];
       this.primitiveStart = at;
@@ -374,7 +532,10 @@ export class JsonStructureScanner<N> {
     }
     if (text !== undefined) {
       const node = this.currentInterest().node;
-      if (node !== undefined) this.visitor.primitive?.(node, `"${text}"`);
+      if (node !== undefined) {
+        if (this.wantsStrings) this.visitor.string!(node, decoded!);
+        else this.visitor.primitive?.(node, `"${text}"`);
+      }
     }
     this.afterValue();
   }
