@@ -180,7 +180,8 @@ export async function readSnapshot(file: string): Promise<ArchiveContents> {
 
 // ---- reading istioctl bug-report archives -----------------------------------------------------
 
-function yamlDocuments(text: string, source: string): KubeObject[] {
+/** The Kubernetes objects of a multi-document YAML file (List items flattened). */
+export function yamlDocuments(text: string, source: string): KubeObject[] {
   const out: KubeObject[] = [];
   try {
     for (const doc of YAML.parseAllDocuments(text)) {

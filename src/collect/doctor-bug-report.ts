@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
-import YAML from 'yaml';
+import { yamlDocuments } from './archives.js';
 import type { KubeObject } from '../model/cluster-view.js';
 import { trimNamespace, trimPod, trimWorkload, type DoctorClusterData } from '../model/doctor.js';
 import { DataError } from '../model/errors.js';
@@ -24,20 +24,6 @@ import { DataError } from '../model/errors.js';
 const WORKLOADS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet']);
 const FILES = /(^|\/)cluster\/(k8s-resources|k8s-cluster-resources)$/;
 
-function objectsOf(text: string, source: string): KubeObject[] {
-  const out: KubeObject[] = [];
-  try {
-    for (const doc of YAML.parseAllDocuments(text)) {
-      const v = doc.toJS() as (KubeObject & { items?: KubeObject[] }) | null;
-      if (!v) continue;
-      if (Array.isArray(v.items)) out.push(...v.items);
-      else if (v.kind) out.push(v);
-    }
-  } catch (e) {
-    throw new DataError(source, `cluster resources are not valid YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
-  return out;
-}
 
 /** What the bug-report holds for doctor; the lists it lacks are absent, with a gap saying why. */
 export async function readBugReportCluster(file: string, podNamespace: string): Promise<DoctorClusterData> {
@@ -60,7 +46,7 @@ export async function readBugReportCluster(file: string, podNamespace: string): 
     if (!texts.some((p) => p.endsWith('k8s-resources'))) {
       return { gaps: [{ what: 'list networkpolicies, namespaces, pods, endpointslices, workloads (bug-report/cluster/k8s-resources)', reason: 'not-found', detail: 'the archive has no cluster resources (bug-report --skip-cluster-dump?)' }] };
     }
-    const objects = texts.flatMap((p) => objectsOf(fs.readFileSync(p, 'utf8'), file));
+    const objects = texts.flatMap((p) => yamlDocuments(fs.readFileSync(p, 'utf8'), file));
     const of = (kind: string): KubeObject[] => objects.filter((o) => o.kind === kind);
     const covered = [...new Set(objects.map((o) => o.metadata?.namespace).filter((n): n is string => !!n))].sort();
     const policies = of('NetworkPolicy');

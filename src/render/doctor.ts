@@ -5,7 +5,7 @@
  */
 import type { DoctorReport, Step } from '../analyze/doctor/types.js';
 import type { TraceRequest } from '../analyze/trace/types.js';
-import { API_VERSION, findingDto, sortKeys } from './dto.js';
+import { API_VERSION, findingDto, requestDto, sortKeys } from './dto.js';
 import { renderFindings } from './findings.js';
 import { paint, table, wrap, type RenderOptions } from './text.js';
 
@@ -19,19 +19,6 @@ const SHORT: Readonly<Record<Step['id'], string>> = {
   tls: 'TLS',
   subsets: 'subsets, endpoints',
 };
-
-function requestDto(r: TraceRequest): unknown {
-  return {
-    destination: r.raw,
-    host: r.host,
-    port: r.port,
-    address: r.address?.text,
-    protocol: r.protocol,
-    serverFirst: r.serverFirst,
-    ...(r.protocol === 'http' || r.protocol === 'http2' ? { http: { host: r.hostHeader, method: r.method, path: r.path, headers: r.headers } } : {}),
-    ...(r.protocol === 'tls' ? { tls: { sni: r.sni, alpn: r.alpn } } : {}),
-  };
-}
 
 export function doctorDto(d: DoctorReport): unknown {
   return sortKeys({

@@ -3,7 +3,7 @@
  * API of -o json|yaml: fields are only ever added. Keys are sorted so output is deterministic.
  */
 import type { Finding } from '../analyze/finding.js';
-import type { Trace } from '../analyze/trace/types.js';
+import type { Trace, TraceRequest } from '../analyze/trace/types.js';
 
 export const API_VERSION = 'mesh-egress/v1';
 
@@ -31,22 +31,27 @@ export function findingDto(f: Finding): unknown {
   };
 }
 
+/** The connection asked about, as every verb's document states it. */
+export function requestDto(r: TraceRequest): unknown {
+  return {
+    destination: r.raw,
+    host: r.host,
+    port: r.port,
+    address: r.address?.text,
+    protocol: r.protocol,
+    serverFirst: r.serverFirst,
+    ...(r.protocol === 'http' || r.protocol === 'http2' ? { http: { host: r.hostHeader, method: r.method, path: r.path, headers: r.headers } } : {}),
+    ...(r.protocol === 'tls' ? { tls: { sni: r.sni, alpn: r.alpn } } : {}),
+  };
+}
+
 export function traceDto(t: Trace): unknown {
   const r = t.request;
   return sortKeys({
     apiVersion: API_VERSION,
     kind: 'Trace',
     source: t.source,
-    request: {
-      destination: r.raw,
-      host: r.host,
-      port: r.port,
-      address: r.address?.text,
-      protocol: r.protocol,
-      serverFirst: r.serverFirst,
-      ...(r.protocol === 'http' || r.protocol === 'http2' ? { http: { host: r.hostHeader, method: r.method, path: r.path, headers: r.headers } } : {}),
-      ...(r.protocol === 'tls' ? { tls: { sni: r.sni, alpn: r.alpn } } : {}),
-    },
+    request: requestDto(r),
     proxy: t.proxy,
     verdict: t.verdict,
     hops: t.hops,

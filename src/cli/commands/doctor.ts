@@ -7,11 +7,11 @@
 import type { CommandModule } from 'yargs';
 import type { FailOn } from '../../analyze/finding.js';
 import type { RequestFlags } from '../../analyze/trace/request.js';
-import type { Protocol } from '../../analyze/trace/types.js';
 import { parseKubeDuration, type KubeFlags } from '../../collect/kube-flags.js';
 import { parseTarget, type TargetSpec } from '../../collect/target-spec.js';
 import { UsageError } from '../../model/errors.js';
 import { kubeOptions, toKubeFlags, type KubeArgs } from '../kube-flags.js';
+import { requestOptions, toRequestFlags, type RequestArgs } from './request-flags.js';
 import type { CommandContext } from '../main.js';
 import { offlineFlag, offlineOptions, toOfflineInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
 
@@ -37,14 +37,9 @@ export interface DoctorOptions {
   readonly failOn: FailOn;
 }
 
-interface DoctorArgs extends KubeArgs, OfflineArgs {
+interface DoctorArgs extends KubeArgs, OfflineArgs, Pick<RequestArgs, 'protocol' | 'host' | 'sni' | 'server-first' | 'address'> {
   args?: string[];
   'port-forward'?: boolean;
-  protocol?: string;
-  host?: string;
-  sni?: string;
-  'server-first'?: boolean;
-  address?: string;
   probe?: boolean;
   'probe-image'?: string;
   'probe-same-node'?: boolean;
@@ -93,13 +88,7 @@ export function toDoctorOptions(a: DoctorArgs): DoctorOptions {
   return {
     input,
     dest,
-    request: {
-      ...(a.protocol !== undefined ? { protocol: a.protocol as Protocol } : {}),
-      ...(a.host !== undefined ? { host: a.host } : {}),
-      ...(a.sni !== undefined ? { sni: a.sni } : {}),
-      ...(a['server-first'] ? { serverFirst: true } : {}),
-      ...(a.address !== undefined ? { address: a.address } : {}),
-    },
+    request: toRequestFlags(a),
     probe: { enabled: a.probe === true, ...(a['probe-image'] !== undefined ? { image: a['probe-image'] } : {}), sameNode: a['probe-same-node'] === true, timeoutMs },
     logLines: lines,
     output: a.output as DoctorOptions['output'],
@@ -118,7 +107,7 @@ export function doctorCommand(ctx: CommandContext, run: (opts: DoctorOptions, ct
     command: 'doctor [args..]',
     describe: 'The external-service checklist in one run: probe without the mesh, the sidecar\'s verdict, outbound policy, port protocol, proxy logs, NetworkPolicy, TLS, subsets',
     builder: (y) =>
-      offlineOptions(kubeOptions(y), { configDump: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin): only the proxy steps run' })
+      requestOptions(offlineOptions(kubeOptions(y), { configDump: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin): only the proxy steps run' }), 'Request:', ['protocol', 'server-first', 'host', 'sni', 'address'])
         .usage('Usage:\n  kubectl mesh-egress doctor TARGET DEST [flags]        (TARGET: POD, pod/NAME, deploy/NAME; or -l SELECTOR DEST)\n  kubectl mesh-egress doctor --snapshot FILE DEST [flags]\n  kubectl mesh-egress doctor --bug-report FILE --pod NAMESPACE/NAME DEST [flags]\n  kubectl mesh-egress doctor --config-dump FILE DEST [flags]\n\nDEST: IP:PORT, HOST:PORT, http://HOST[:PORT]/PATH, https://HOST/PATH, tls://HOST:PORT, tcp://HOST:PORT\nExit status 79 when a step finds a problem at or above --fail-on.')
         .positional('args', { type: 'string', array: true, describe: 'TARGET DEST, or DEST with -l, --snapshot, --bug-report or --config-dump' })
         .option('port-forward', { type: 'boolean', describe: 'Reach the proxy admin API by port-forward instead of exec', group: 'Cluster access (as kubectl):' })
@@ -127,11 +116,6 @@ export function doctorCommand(ctx: CommandContext, run: (opts: DoctorOptions, ct
         .option('probe-same-node', { type: 'boolean', describe: 'Run the probe on the pod\'s node (same egress path and firewall rules)', group: 'Probe (opt-in):' })
         .option('probe-timeout', { type: 'string', requiresArg: true, describe: `Bound for the whole probe: start, connect, handshake (default ${DEFAULT_PROBE_TIMEOUT})`, group: 'Probe (opt-in):' })
         .option('log-lines', { type: 'number', requiresArg: true, describe: 'istio-proxy log lines to read (default 1000)', group: 'Request:' })
-        .option('protocol', { type: 'string', choices: ['tcp', 'http', 'http2', 'tls'], describe: 'What the application sends first (default from DEST: tcp)', group: 'Request:' })
-        .option('server-first', { type: 'boolean', describe: 'TCP protocol where the server speaks first (MySQL, SMTP, ...)', group: 'Request:' })
-        .option('host', { type: 'string', describe: 'HTTP Host header (default from DEST)', group: 'Request:' })
-        .option('sni', { type: 'string', describe: 'TLS SNI (default: the DEST hostname)', group: 'Request:' })
-        .option('address', { type: 'string', describe: 'The IP a hostname DEST resolves to', group: 'Request:' })
         .example('kubectl mesh-egress doctor deploy/api 10.0.0.6:7000 -n shop', 'everything seed 000 checks, for an external Redis')
         .example('kubectl mesh-egress doctor deploy/api tls://api.partner.example:443 --probe', 'also test the destination from a pod without a sidecar')
         .example('kubectl mesh-egress doctor -n istio-system deploy/istio-ingressgateway http://review.example.com/', 'a 503 behind an ingress gateway (seed 003)')

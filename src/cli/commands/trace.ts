@@ -9,12 +9,13 @@
 import type { CommandModule } from 'yargs';
 import { reachesThreshold, type FailOn } from '../../analyze/finding.js';
 import type { RequestFlags } from '../../analyze/trace/request.js';
-import { FAILING_VERDICTS, type Protocol, type Trace } from '../../analyze/trace/types.js';
+import { FAILING_VERDICTS, type Trace } from '../../analyze/trace/types.js';
 import { UsageError } from '../../model/errors.js';
 import type { KubeFlags } from '../../collect/kube-flags.js';
 import { parseTarget, type TargetSpec } from '../../collect/target-spec.js';
 import { kubeOptions, toKubeFlags, type KubeArgs } from '../kube-flags.js';
 import { offlineFlag, offlineOptions, toOfflineInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
+import { requestOptions, toRequestFlags, type RequestArgs } from './request-flags.js';
 import { EXIT } from '../exit-codes.js';
 import { useColor } from '../io.js';
 import type { CommandContext } from '../main.js';
@@ -31,17 +32,9 @@ export interface TraceOptions {
   readonly failOn: FailOn;
 }
 
-interface TraceArgs extends KubeArgs, OfflineArgs {
+interface TraceArgs extends KubeArgs, OfflineArgs, RequestArgs {
   args?: string[];
   'port-forward'?: boolean;
-  protocol?: string;
-  host?: string;
-  sni?: string;
-  alpn?: string[];
-  'server-first'?: boolean;
-  method?: string;
-  header?: string[];
-  address?: string;
   'pod-ip'?: string;
   uid?: number;
   'exclude-ip-ranges'?: string;
@@ -87,14 +80,7 @@ export function toTraceOptions(a: TraceArgs): TraceOptions {
     input,
     dest,
     request: {
-      ...(a.protocol !== undefined ? { protocol: a.protocol as Protocol } : {}),
-      ...(a.host !== undefined ? { host: a.host } : {}),
-      ...(a.sni !== undefined ? { sni: a.sni } : {}),
-      ...(a.alpn !== undefined ? { alpn: a.alpn.flatMap((s) => s.split(',')).filter(Boolean) } : {}),
-      ...(a['server-first'] ? { serverFirst: true } : {}),
-      ...(a.method !== undefined ? { method: a.method } : {}),
-      ...(a.header !== undefined ? { headers: a.header } : {}),
-      ...(a.address !== undefined ? { address: a.address } : {}),
+      ...toRequestFlags(a),
       ...(a['pod-ip'] !== undefined ? { podIp: a['pod-ip'] } : {}),
       ...(a.uid !== undefined ? { uid: a.uid } : {}),
       capture,
@@ -146,20 +132,12 @@ export function traceCommand(ctx: CommandContext, run: (opts: TraceOptions, ctx:
     command: 'trace [args..]',
     describe: 'Emulate the sidecar hop by hop for one connection: capture, listener, filter chain, route, cluster, endpoints',
     builder: (y) =>
-      offlineOptions(kubeOptions(y), { configDump: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin); repeat to add /clusters?format=json' })
+      requestOptions(offlineOptions(kubeOptions(y), { configDump: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin); repeat to add /clusters?format=json' }), 'Request:', ['protocol', 'server-first', 'host', 'sni', 'alpn', 'method', 'header', 'address'])
         .usage(
           'Usage:\n  kubectl mesh-egress trace TARGET DEST [flags]        (TARGET: POD, pod/NAME, deploy/NAME; or -l SELECTOR DEST)\n  kubectl mesh-egress trace --config-dump FILE DEST [flags]\n\nDEST: IP:PORT, HOST:PORT, [IPv6]:PORT, http://HOST[:PORT]/PATH, https://HOST/PATH, tls://HOST:PORT, tcp://HOST:PORT',
         )
         .positional('args', { type: 'string', array: true, describe: 'TARGET DEST, or DEST with -l or --config-dump' })
         .option('port-forward', { type: 'boolean', describe: 'Reach the proxy admin API by port-forward instead of exec', group: 'Cluster access (as kubectl):' })
-        .option('protocol', { type: 'string', choices: ['tcp', 'http', 'http2', 'tls'], describe: 'What the application sends first (default from DEST: tcp)' , group: 'Request:' })
-        .option('server-first', { type: 'boolean', describe: 'TCP protocol where the server speaks first (MySQL, SMTP, ...)' , group: 'Request:' })
-        .option('host', { type: 'string', describe: 'HTTP Host header (default from DEST)' , group: 'Request:' })
-        .option('sni', { type: 'string', describe: 'TLS SNI (default: the DEST hostname)' , group: 'Request:' })
-        .option('alpn', { type: 'string', array: true, describe: 'TLS ALPN values offered (comma-separated)' , group: 'Request:' })
-        .option('method', { type: 'string', describe: 'HTTP method (default GET)' , group: 'Request:' })
-        .option('header', { type: 'string', array: true, describe: 'Extra HTTP request header NAME:VALUE (repeatable)' , group: 'Request:' })
-        .option('address', { type: 'string', describe: 'The IP a hostname DEST resolves to' , group: 'Request:' })
         .option('pod-ip', { type: 'string', describe: "The pod's IP (default: INSTANCE_IPS from the dump)", group: 'Capture (when only a dump is given):' })
         .option('uid', { type: 'number', describe: 'UID the application runs as (1337 bypasses capture)', group: 'Capture (when only a dump is given):' })
         .option('exclude-ip-ranges', { type: 'string', describe: 'traffic.sidecar.istio.io/excludeOutboundIPRanges', group: 'Capture (when only a dump is given):' })

@@ -9,7 +9,6 @@
 import type { CommandModule } from 'yargs';
 import { reachesThreshold, type FailOn } from '../../analyze/finding.js';
 import type { RequestFlags } from '../../analyze/trace/request.js';
-import type { Protocol } from '../../analyze/trace/types.js';
 import type { WhyBlackholeReport } from '../../analyze/whyblackhole/report.js';
 import type { KubeFlags } from '../../collect/kube-flags.js';
 import { parseTarget, type TargetSpec } from '../../collect/target-spec.js';
@@ -19,6 +18,7 @@ import { useColor } from '../io.js';
 import { kubeOptions, toKubeFlags, type KubeArgs } from '../kube-flags.js';
 import type { CommandContext } from '../main.js';
 import { offlineFlag, offlineOptions, toOfflineInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
+import { requestOptions, toRequestFlags, type RequestArgs } from './request-flags.js';
 
 export type WhyBlackholeInputSpec =
   | OfflineInput
@@ -36,16 +36,12 @@ export interface WhyBlackholeOptions {
   readonly failOn: FailOn;
 }
 
-interface WhyBlackholeArgs extends KubeArgs, OfflineArgs {
+interface WhyBlackholeArgs extends KubeArgs, OfflineArgs, Pick<RequestArgs, 'protocol' | 'host' | 'sni' | 'address'> {
   args?: string[];
   'port-forward'?: boolean;
   'access-log'?: string;
   stats?: string;
   since?: string;
-  protocol?: string;
-  host?: string;
-  sni?: string;
-  address?: string;
   output: string;
   color: string;
   'fail-on': string;
@@ -84,12 +80,7 @@ export function toWhyBlackholeOptions(a: WhyBlackholeArgs): WhyBlackholeOptions 
     dest,
     ...(a['access-log'] !== undefined ? { accessLogFile: a['access-log'] } : {}),
     ...(a.stats !== undefined ? { statsFile: a.stats } : {}),
-    request: {
-      ...(a.protocol !== undefined ? { protocol: a.protocol as Protocol } : {}),
-      ...(a.host !== undefined ? { host: a.host } : {}),
-      ...(a.sni !== undefined ? { sni: a.sni } : {}),
-      ...(a.address !== undefined ? { address: a.address } : {}),
-    },
+    request: toRequestFlags(a),
     output: a.output as WhyBlackholeOptions['output'],
     color: a.color as WhyBlackholeOptions['color'],
     failOn: a['fail-on'] as FailOn,
@@ -184,19 +175,19 @@ export function whyBlackholeCommand(ctx: CommandContext, run: (opts: WhyBlackhol
     command: 'whyblackhole [args..]',
     describe: 'Which outbound connections the sidecar black-holed or passed through (access log, metrics), and why',
     builder: (y) =>
-      offlineOptions(kubeOptions(y), { configDump: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin)' })
-        .usage(
-          'Usage:\n  kubectl mesh-egress whyblackhole TARGET [DEST] [flags]     (TARGET: POD, pod/NAME, deploy/NAME; or -l SELECTOR [DEST])\n  kubectl mesh-egress whyblackhole --snapshot FILE [DEST]\n  kubectl mesh-egress whyblackhole --bug-report FILE --pod NS/NAME [DEST]\n  kubectl mesh-egress whyblackhole --config-dump FILE [--access-log FILE] [--stats FILE] [DEST]',
-        )
-        .positional('args', { type: 'string', array: true, describe: 'TARGET [DEST]; offline: [DEST]' })
-        .option('since', { type: 'string', describe: 'Read the istio-proxy log of this long ago until now (kubectl logs --since; default 1h)', group: 'Evidence:' })
-        .option('port-forward', { type: 'boolean', describe: 'Reach the proxy admin API by port-forward instead of exec', group: 'Cluster access (as kubectl):' })
-        .option('access-log', { type: 'string', requiresArg: true, describe: 'istio-proxy log (text or JSON access log) to read instead of the archive\'s', group: 'Offline input:' })
-        .option('stats', { type: 'string', requiresArg: true, describe: 'Proxy stats (/stats/prometheus or /stats text) to read instead of the archive\'s', group: 'Offline input:' })
-        .option('protocol', { type: 'string', choices: ['tcp', 'http', 'http2', 'tls'], describe: 'What the application sends first to DEST (default from DEST: tcp)', group: 'DEST:' })
-        .option('host', { type: 'string', describe: 'HTTP Host header for DEST', group: 'DEST:' })
-        .option('sni', { type: 'string', describe: 'TLS SNI for DEST', group: 'DEST:' })
-        .option('address', { type: 'string', describe: 'The IP a hostname DEST resolves to', group: 'DEST:' })
+      requestOptions(
+        offlineOptions(kubeOptions(y), { configDump: 'Envoy admin /config_dump (JSON or YAML; "-" for stdin)' })
+          .usage(
+            'Usage:\n  kubectl mesh-egress whyblackhole TARGET [DEST] [flags]     (TARGET: POD, pod/NAME, deploy/NAME; or -l SELECTOR [DEST])\n  kubectl mesh-egress whyblackhole --snapshot FILE [DEST]\n  kubectl mesh-egress whyblackhole --bug-report FILE --pod NS/NAME [DEST]\n  kubectl mesh-egress whyblackhole --config-dump FILE [--access-log FILE] [--stats FILE] [DEST]',
+          )
+          .positional('args', { type: 'string', array: true, describe: 'TARGET [DEST]; offline: [DEST]' })
+          .option('since', { type: 'string', describe: 'Read the istio-proxy log of this long ago until now (kubectl logs --since; default 1h)', group: 'Evidence:' })
+          .option('port-forward', { type: 'boolean', describe: 'Reach the proxy admin API by port-forward instead of exec', group: 'Cluster access (as kubectl):' })
+          .option('access-log', { type: 'string', requiresArg: true, describe: 'istio-proxy log (text or JSON access log) to read instead of the archive\'s', group: 'Offline input:' })
+          .option('stats', { type: 'string', requiresArg: true, describe: 'Proxy stats (/stats/prometheus or /stats text) to read instead of the archive\'s', group: 'Offline input:' }),
+        'DEST:',
+        ['protocol', 'host', 'sni', 'address'],
+      )
         .example('kubectl mesh-egress whyblackhole deploy/checkout -n shop', 'what the sidecar black-holed in the last hour, and why')
         .example('kubectl mesh-egress whyblackhole deploy/checkout -n shop 10.0.0.6:7000', 'one destination, even before any traffic')
         .example('kubectl mesh-egress whyblackhole --snapshot snap.tar.gz', 'from a snapshot')
