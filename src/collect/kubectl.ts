@@ -6,6 +6,7 @@
  * The user's kubectl-style flags are passed through unchanged to every call, so reads, exec and
  * port-forward all resolve the same context.
  */
+import { setMaxListeners } from 'node:events';
 import { execa, type ResultPromise } from 'execa';
 import { UnavailableError } from '../model/errors.js';
 import { parseKubeDuration, type KubeFlags } from './kube-flags.js';
@@ -29,6 +30,12 @@ export type KubeErrorKind = 'forbidden' | 'not-found' | 'no-resource-type' | 'un
  * A kubectl call that failed, classified from kubectl's own message. Callers that can degrade
  * catch it; one that reaches the CLI is the cluster being unavailable (exit 69), not a bug.
  */
+function unlimitedAbortController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
+}
+
 export class KubectlError extends UnavailableError {
   override readonly name = 'KubectlError';
   constructor(
@@ -86,8 +93,12 @@ export class Kubectl {
     return this.options.env;
   }
 
-  /** cancels every kubectl still running (see dispose) */
-  private readonly cancel = new AbortController();
+  /**
+   * Cancels every kubectl still running (see dispose). Every call listens on this one signal, and a
+   * run across many pods has far more than Node's default of 10 listeners in flight at once: that
+   * is by design, not a leak, so the MaxListenersExceededWarning is switched off for it.
+   */
+  private readonly cancel = unlimitedAbortController();
 
   constructor(
     readonly flags: KubeFlags,
