@@ -49,8 +49,20 @@ function collector(): { push: (b: Buffer) => void; end: () => void; read: () => 
   };
 }
 
+/**
+ * How long after the websocket handshake the first output frame may leave. kubectl's websocket
+ * executor (client-go tools/remotecommand/websocket.go, StreamWithContext) starts its read loop and
+ * creates its stdout/stderr/error streams concurrently: a frame that arrives before its stream exists
+ * is dropped ("Unknown stream id 1, discarding message"), and a close before then fails the exec with
+ * "closed all streams". A real apiserver first opens SPDY to the kubelet and the runtime starts the
+ * process, which takes far longer than kubectl needs; answering in the same tick, as an in-process
+ * server can, loses output on a busy machine. This stands in for that set-up time.
+ */
+export const WS_EXEC_START_MS = 50;
+
 export function serveExecWebsocket(ws: WebSocket, s: ExecStreams, run: ExecRunner, onDone: (o: ExecOutcome) => void): void {
   const protocol = ws.protocol;
+  const opened = Date.now();
   const stdin = collector();
   if (!s.stdin) stdin.end();
   ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -63,7 +75,9 @@ export function serveExecWebsocket(ws: WebSocket, s: ExecStreams, run: ExecRunne
   });
   ws.on('close', () => stdin.end());
   ws.on('error', () => stdin.end());
-  void run(() => stdin.read()).then((o) => {
+  void run(() => stdin.read()).then(async (o) => {
+    const wait = WS_EXEC_START_MS - (Date.now() - opened);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     onDone(o);
     const send = (ch: number, data: Buffer): void => {
       for (let i = 0; i < data.length; i += CHUNK) ws.send(Buffer.concat([Buffer.from([ch]), data.subarray(i, i + CHUNK)]));
