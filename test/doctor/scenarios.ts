@@ -13,6 +13,7 @@
  *              blocked DNS, blocked istiod.
  */
 import * as S from '../fixtures/istio-shapes.js';
+import { sidecarBase } from '../fixtures/sidecar-base.js';
 import { istioObject, meshConfigMap, namespace, service, serviceEntry, workload, type ContainerSpec, type KubeObject } from '../e2e/server/index.js';
 
 type J = Record<string, unknown>;
@@ -204,36 +205,31 @@ export function shop(): DoctorScenario {
   const seDomains = (h: string, port: number): string[] => [h, `${h}:${port}`];
   const dump = S.configDump({
     proxy: identity(apiPod, 'api'),
-    listeners: [
-      S.vipTcpListener('10.96.0.10', 53, `outbound|53||${base.kubeDns.host}`),
-      S.wildcardHttpListener(80, catchAll),
-      S.wildcardHttpListener(587, catchAll),
-      S.wildcardHttpListener(3306, catchAll),
-      S.wildcardHttpListener(8080, catchAll),
-      S.wildcardHttpListener(8443, catchAll),
-      S.wildcardTlsListener(443, [{ hosts: ['api.github.com'], cluster: 'outbound|443||api.github.com' }, { hosts: ['uploads.partner.example'], cluster: 'outbound|443||uploads.partner.example' }], catchAll),
-      S.vipTcpListener('192.0.2.10', 9443, 'outbound|9443||ledger.bank.example'),
-      S.vipTcpListener('192.0.2.20', 8200, 'outbound|8200||vault.partner.example'),
-      S.virtualOutbound(catchAll),
-      S.virtualInbound(),
-    ],
-    clusters: [
-      S.blackHoleCluster(),
-      S.passthroughCluster(),
-      S.inboundPassthroughCluster(),
-      S.edsCluster(53, base.kubeDns, { autoMtls: false }),
-      S.edsCluster(8080, ref.catalog),
-      S.edsCluster(8080, ref.inventory),
-      S.edsCluster(8080, ref.orders),
-      S.edsCluster(587, ref.mailer),
-      S.dnsCluster(3306, 'mysql.db.example', 'shop'),
-      S.dnsCluster(8443, 'api.vendor.example', 'shop'),
-      S.dnsClusterWithTlsOrigination(443, 'uploads.partner.example', 'shop', 'uploads-tls'),
-      github,
-      ledger,
-      vault,
-      reports,
-    ],
+    ...sidecarBase(base.kubeDns, catchAll, {
+      listeners: [
+        S.wildcardHttpListener(80, catchAll),
+        S.wildcardHttpListener(587, catchAll),
+        S.wildcardHttpListener(3306, catchAll),
+        S.wildcardHttpListener(8080, catchAll),
+        S.wildcardHttpListener(8443, catchAll),
+        S.wildcardTlsListener(443, [{ hosts: ['api.github.com'], cluster: 'outbound|443||api.github.com' }, { hosts: ['uploads.partner.example'], cluster: 'outbound|443||uploads.partner.example' }], catchAll),
+        S.vipTcpListener('192.0.2.10', 9443, 'outbound|9443||ledger.bank.example'),
+        S.vipTcpListener('192.0.2.20', 8200, 'outbound|8200||vault.partner.example'),
+      ],
+      clusters: [
+        S.edsCluster(8080, ref.catalog),
+        S.edsCluster(8080, ref.inventory),
+        S.edsCluster(8080, ref.orders),
+        S.edsCluster(587, ref.mailer),
+        S.dnsCluster(3306, 'mysql.db.example', 'shop'),
+        S.dnsCluster(8443, 'api.vendor.example', 'shop'),
+        S.dnsClusterWithTlsOrigination(443, 'uploads.partner.example', 'shop', 'uploads-tls'),
+        github,
+        ledger,
+        vault,
+        reports,
+      ],
+    }),
     routes: [
       S.routeConfig('80', [S.virtualHost('reports.partner.example:80', seDomains('reports.partner.example', 80), [{ name: 'default', cluster: 'outbound|80||reports.partner.example' }]), S.catchAllVirtualHost(catchAll)]),
       S.routeConfig('587', [S.virtualHost(`${ref.mailer.host}:587`, S.serviceDomains(ref.mailer, '10.96.7.25', 'shop'), [{ name: 'default', cluster: `outbound|587||${ref.mailer.host}` }]), S.catchAllVirtualHost(catchAll)]),
@@ -293,8 +289,7 @@ export function shop(): DoctorScenario {
 function allowAnyDump(p: KubeObject, workloadName: string, kubeDns: S.ServiceRef, kubeDnsPods: readonly KubeObject[]): J {
   return S.configDump({
     proxy: identity(p, workloadName),
-    listeners: [S.vipTcpListener('10.96.0.10', 53, `outbound|53||${kubeDns.host}`), S.virtualOutbound('PassthroughCluster'), S.virtualInbound()],
-    clusters: [S.blackHoleCluster(), S.passthroughCluster(), S.inboundPassthroughCluster(), S.edsCluster(53, kubeDns, { autoMtls: false })],
+    ...sidecarBase(kubeDns, 'PassthroughCluster'),
     routes: [],
     endpoints: [S.endpoints('BlackHoleCluster', []), S.endpoints('PassthroughCluster', []), dnsEndpoints(kubeDns, kubeDnsPods)],
   });

@@ -4,26 +4,18 @@
  * the verdict, the finding codes and the exit code asserted explicitly; the exit code must not
  * depend on -o. Every race-check code (MEG050-059) must show in some golden JSON.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { raceCodes } from '../../src/analyze/catalog-race.js';
 import { expectGolden } from '../helpers/golden.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { runCli } from '../helpers/cli.js';
 import { SCENARIOS } from './scenarios.js';
 import { writeScenarioSnapshot } from './snapshots.js';
 
 const EXPECTED = path.join(import.meta.dirname, 'expected');
-let dir: string;
+const tmp = tempDir('race-check-');
 const codesSeen = new Set<string>();
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'race-check-'));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 interface Doc {
   apiVersion: string;
@@ -37,7 +29,7 @@ describe('race-check from snapshots', () => {
   for (const s of SCENARIOS) {
     it(`${s.name}: ${s.expect.verdict}, exit ${s.expect.exit}`, async () => {
       expect(s.description.length).toBeGreaterThan(40);
-      const file = path.join(dir, `${s.name}.tar.gz`);
+      const file = path.join(tmp.path, `${s.name}.tar.gz`);
       await writeScenarioSnapshot(s, file);
       const json = await runCli(['race-check', '--snapshot', file, '-o', 'json']);
       expect(json.stderr).toBe('');
@@ -70,7 +62,7 @@ describe('race-check from snapshots', () => {
 describe('what the scenarios show', () => {
   async function doc(name: string, extra: string[] = []): Promise<{ code: number; doc: Doc }> {
     const s = SCENARIOS.find((x) => x.name === name)!;
-    const file = path.join(dir, `${name}-detail.tar.gz`);
+    const file = path.join(tmp.path, `${name}-detail.tar.gz`);
     await writeScenarioSnapshot(s, file);
     const r = await runCli(['race-check', '--snapshot', file, '-o', 'json', ...extra]);
     return { code: r.code, doc: JSON.parse(r.stdout) as Doc };

@@ -6,23 +6,16 @@
  * exit code does not depend on -o.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scenarios, type WbScenario } from '../fixtures/whyblackhole/scenarios.js';
 import { writeScenarioSnapshot } from '../fixtures/whyblackhole/snapshot.js';
 import { runCli } from '../helpers/cli.js';
 import { expectGolden } from '../helpers/golden.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const EXPECTED = path.join(import.meta.dirname, 'expected');
-let dir: string;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-scenarios-'));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDir('wb-scenarios-');
 
 interface Doc {
   kind: string;
@@ -34,7 +27,7 @@ interface Doc {
 }
 
 async function snapshot(s: WbScenario, omit: { log?: boolean; stats?: boolean } = {}): Promise<string> {
-  const file = path.join(dir, `${s.name}${omit.log ? '-nolog' : ''}${omit.stats ? '-nostats' : ''}.tar.gz`);
+  const file = path.join(tmp.path, `${s.name}${omit.log ? '-nolog' : ''}${omit.stats ? '-nostats' : ''}.tar.gz`);
   if (!fs.existsSync(file)) await writeScenarioSnapshot(file, s, omit);
   return file;
 }

@@ -5,15 +5,11 @@
  * delete it on success, failure, timeout, Ctrl-C and SIGTERM (in-process through io.signals, and
  * once for real: SIGINT to the built CLI). No other request may change anything.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
-import type { Io, SignalName } from '../../../src/cli/io.js';
 import { runCli } from '../../helpers/cli.js';
+import { builtCli, spawnBuilt, startCli, type InProcess } from '../../helpers/cli-process.js';
 import { expectGolden } from '../../helpers/golden.js';
-import { repoRoot } from '../../helpers/shared.js';
 import { shop } from '../../doctor/scenarios.js';
 import { kubectlVersions, startTestServer, type KubeObject, type TestServer } from '../server/index.js';
 import { fakeProbeKubelet, type FakeKubelet, type ProbeOutcome } from './fake-kubelet.js';
@@ -191,27 +187,9 @@ describe('doctor --probe', () => {
   });
 });
 
-/** The CLI in-process with a signal source the test fires. */
-function inProcess(args: readonly string[]): { done: Promise<number>; fire(s: SignalName): void; out(): string; err(): string; subscribed(): boolean } {
-  let out = '';
-  let err = '';
-  const handlers = new Set<(s: SignalName) => void>();
-  const io: Io = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    isTTY: false,
-    env: env(),
-    columns: 100,
-    stdin: () => Buffer.alloc(0),
-    signals: {
-      subscribe(h) {
-        handlers.add(h);
-        return () => handlers.delete(h);
-      },
-    },
-  };
-  const done = main(args, io);
-  return { done, fire: (s) => [...handlers].forEach((h) => h(s)), out: () => out, err: () => err, subscribed: () => handlers.size > 0 };
+/** The CLI in-process with a signal source the test fires (kubectl newest against the server). */
+function inProcess(args: readonly string[]): InProcess {
+  return startCli(args, env());
 }
 
 async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -230,20 +208,20 @@ describe('doctor --probe interrupted', () => {
     const k = start({ kind: 'hang' });
     const cli = inProcess(['doctor', `pod/${POD}`, '-n', NS, '203.0.113.7:6380', '--probe']);
     await until(() => k.created.length === 1 && srv.cluster('prod').get('v1', 'Pod', NS, k.created[0]!.metadata.name!)?.status !== undefined, 'the probe pod to run');
-    expect(cli.subscribed()).toBe(true);
-    cli.fire(signal);
+    expect(cli.subscribed()).toBeGreaterThan(0);
+    cli.signal(signal);
     expect(await cli.done).toBe(code);
     expect(cli.err()).toMatch(new RegExp(`^${word}: the probe pod ${NS}/mesh-egress-probe-[0-9a-f]{5} was deleted\\n$`));
     expect(cli.out()).toBe('');
     expectLifecycle(k);
-    expect(cli.subscribed()).toBe(false);
+    expect(cli.subscribed()).toBe(0);
   });
 
   it('without --probe there is nothing to undo: doctor does not hold signals', async () => {
     srv.clearRequests();
     const cli = inProcess(['doctor', `pod/${POD}`, '-n', NS, '203.0.113.7:6380', '-o', 'json']);
     let held = false;
-    const watch = setInterval(() => (held ||= cli.subscribed()), 5);
+    const watch = setInterval(() => (held ||= cli.subscribed() > 0), 5);
     await cli.done;
     clearInterval(watch);
     expect(held).toBe(false);
@@ -251,34 +229,16 @@ describe('doctor --probe interrupted', () => {
 });
 
 describe('doctor --probe, the built CLI gets a real SIGINT', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meg-doctor-bin-'));
-  let bundle = process.env.MESH_EGRESS_BIN ? path.resolve(repoRoot, process.env.MESH_EGRESS_BIN) : '';
-  beforeAll(async () => {
-    if (!bundle) {
-      const { bundle: build } = (await import(path.join(repoRoot, 'scripts', 'build.mjs'))) as { bundle: (o: { outfile: string }) => Promise<unknown> };
-      bundle = path.join(tmp, 'kubectl-mesh_egress');
-      await build({ outfile: bundle });
-    }
-  });
-  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const bin = builtCli('meg-doctor-bin-');
 
   it('deletes the probe pod, then exits 130', async () => {
-    const { spawn } = await import('node:child_process');
     const k = start({ kind: 'hang' });
-    const child = spawn(process.execPath, [bundle, 'doctor', `pod/${POD}`, '-n', NS, '203.0.113.7:6380', '--probe'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => void (err += d.toString()));
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (c, s) => resolve({ code: c, signal: s })));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    try {
-      await until(() => k.created.length === 1 && srv.cluster('prod').get('v1', 'Pod', NS, k.created[0]!.metadata.name!)?.status !== undefined, 'the probe pod to run', 60_000);
-      child.kill('SIGINT');
-      const r = await exit;
-      expect(r).toEqual({ code: 130, signal: null });
-      expect(err).toMatch(new RegExp(`^interrupted: the probe pod ${NS}/mesh-egress-probe-[0-9a-f]{5} was deleted\\n$`));
-      expectLifecycle(k);
-    } finally {
-      clearTimeout(killer);
-    }
+    const c = spawnBuilt(bin.bundle, ['doctor', `pod/${POD}`, '-n', NS, '203.0.113.7:6380', '--probe'], env(), { killAfterMs: 90_000 });
+    await until(() => k.created.length === 1 && srv.cluster('prod').get('v1', 'Pod', NS, k.created[0]!.metadata.name!)?.status !== undefined, 'the probe pod to run', 60_000);
+    c.child.kill('SIGINT');
+    const r = await c.exit;
+    expect(r).toEqual({ code: 130, signal: null });
+    expect(c.err()).toMatch(new RegExp(`^interrupted: the probe pod ${NS}/mesh-egress-probe-[0-9a-f]{5} was deleted\\n$`));
+    expectLifecycle(k);
   });
 });

@@ -5,14 +5,14 @@
  * Pending one. The CLI runs in-process with an Io whose signals the test fires, or as the built
  * bundle in a child process that gets real signals.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
-import type { Io, SignalName } from '../../../src/cli/io.js';
-import { ENVOY_LOGGERS, LOG_LEVELS, kubectlPath, kubectlVersions, namespace, pod, workload, type AdminResponse, type ClusterOptions, type EnvoyAdmin, type EnvoyAdminOptions, type KubeObject, type TestServer } from '../server/index.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startCli } from '../../helpers/cli-process.js';
+import { ENVOY_LOGGERS, LOG_LEVELS, kubectlPath, kubectlVersions, namespace, pod, workload, type AdminResponse, type ClusterOptions, type EnvoyAdmin, type EnvoyAdminOptions, type KubeObject, startTestServer, type TestServer } from '../server/index.js';
+
+export { spawnBuilt, startCli, type Child, type InProcess } from '../../helpers/cli-process.js';
 
 export const DUMP = path.resolve(import.meta.dirname, '../../scenarios/seed002-modern/registry-only.json');
 export const EXPECTED = path.join(import.meta.dirname, 'expected');
@@ -41,7 +41,14 @@ export interface World {
   readonly pending: string;
 }
 
-export function checkoutWorld(o: { sidecars?: (i: number) => Partial<EnvoyAdminOptions>; extraPods?: boolean; canary?: boolean; overrides?: Partial<ClusterOptions> } = {}): World {
+export interface WorldOptions {
+  readonly sidecars?: (i: number) => Partial<EnvoyAdminOptions>;
+  readonly extraPods?: boolean;
+  readonly canary?: boolean;
+  readonly overrides?: Partial<ClusterOptions>;
+}
+
+export function checkoutWorld(o: WorldOptions = {}): World {
   const app = workload({ name: 'checkout', namespace: 'shop', sidecar: true, replicas: 3 });
   const pods = app.pods.map((p) => p.metadata.name!);
   const keys = pods.map((p) => `shop/${p}`);
@@ -142,115 +149,63 @@ export function cliEnv(srv: TestServer, version: string, cache: string): Record<
   return srv.kubectlEnv({ MESH_EGRESS_KUBECTL: kubectlPath(version), XDG_CACHE_HOME: cache });
 }
 
-/** The CLI in-process, with signals the test sends and a way to wait for what it prints. */
-export interface InProcess {
-  readonly done: Promise<number>;
-  out(): string;
-  err(): string;
-  /** resolves once stderr matches */
-  waitForErr(re: RegExp, timeoutMs?: number): Promise<void>;
-  signal(sig: SignalName): void;
-  /** handlers currently subscribed */
-  subscribed(): number;
+/** A test server holding a checkout world, a cache directory, and the CLI's environment. */
+export interface Served {
+  readonly srv: TestServer;
+  readonly world: World;
+  readonly cache: string;
+  /** kubectl of the version given to serveWorld against the server, XDG_CACHE_HOME the cache directory */
+  readonly env: Record<string, string>;
+  /** every replica's levels as its emulator started (what a restore must come back to) */
+  start(): Record<string, Record<string, string>>;
 }
 
-export function startCli(args: readonly string[], env: Record<string, string>): InProcess {
-  let out = '';
-  let err = '';
-  const handlers = new Set<(s: SignalName) => void>();
-  const waiters: { re: RegExp; resolve: () => void }[] = [];
-  const io: Io = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-      for (const w of [...waiters]) {
-        if (w.re.test(err)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    },
-    isTTY: false,
-    env,
-    columns: 100,
-    stdin: () => Buffer.alloc(0),
-    signals: {
-      subscribe(h) {
-        handlers.add(h);
-        return () => handlers.delete(h);
-      },
-    },
+/**
+ * Registers beforeAll/afterAll where it is called: the world (built in beforeAll; options given as
+ * a function can reach the server and world from handlers), its server and a cache directory,
+ * stopped and removed after. `version`: the kubectl `env` runs (undefined: no `env`).
+ */
+export function serveWorld(version: string | undefined, options: WorldOptions | ((served: Served) => WorldOptions) = {}): Served {
+  let srv: TestServer | undefined;
+  let world: World | undefined;
+  let cache: string | undefined;
+  let env: Record<string, string> | undefined;
+  const ready = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`serveWorld: no ${what} (before beforeAll, or no kubectl version given)`);
+    return v;
   };
-  const done = main(args, io);
-  return {
-    done,
-    out: () => out,
-    err: () => err,
-    waitForErr(re, timeoutMs = 20_000) {
-      if (re.test(err)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`stderr never matched ${re}:\n${err}`)), timeoutMs);
-        waiters.push({ re, resolve: () => (clearTimeout(t), resolve()) });
-      });
+  const served: Served = {
+    get srv() {
+      return ready(srv, 'server');
     },
-    signal(sig) {
-      for (const h of [...handlers]) h(sig);
+    get world() {
+      return ready(world, 'world');
     },
-    subscribed: () => handlers.size,
+    get cache() {
+      return ready(cache, 'cache directory');
+    },
+    get env() {
+      return ready(env, 'environment');
+    },
+    start: () => Object.fromEntries(served.world.keys.map((k, i) => [k, startLevels(i)])),
   };
+  beforeAll(async () => {
+    world = checkoutWorld(typeof options === 'function' ? options(served) : options);
+    srv = await startTestServer({ clusters: { prod: world.cluster } });
+    cache = cacheDir();
+    if (version !== undefined) env = cliEnv(srv, version, cache);
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    if (cache) fs.rmSync(cache, { recursive: true, force: true });
+  });
+  return served;
 }
 
 export async function runCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const c = startCli(args, env);
   const code = await c.done;
   return { code, stdout: c.out(), stderr: c.err() };
-}
-
-/** The built CLI (the bundle `npm run build` makes) as a child process. */
-export interface Child {
-  readonly child: ChildProcess;
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  out(): string;
-  err(): string;
-  waitForErr(re: RegExp, timeoutMs?: number): Promise<void>;
-}
-
-/** `group`: in a process group of its own, as a shell's foreground job (a terminal's Ctrl-C signals the whole group). */
-export function spawnBuilt(bundle: string, args: readonly string[], env: Record<string, string>, o: { group?: boolean } = {}): Child {
-  const child = spawn(process.execPath, [bundle, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: o.group === true });
-  let out = '';
-  let err = '';
-  const waiters: { re: RegExp; resolve: () => void }[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-    for (const w of [...waiters]) {
-      if (w.re.test(err)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  void exit.then(() => clearTimeout(killer));
-  return {
-    child,
-    exit,
-    out: () => out,
-    err: () => err,
-    waitForErr(re, timeoutMs = 20_000) {
-      if (re.test(err)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`stderr never matched ${re}:\n${err}`)), timeoutMs);
-        waiters.push({ re, resolve: () => (clearTimeout(t), resolve()) });
-      });
-    },
-  };
 }
 
 const update = process.env.UPDATE_GOLDEN === '1';

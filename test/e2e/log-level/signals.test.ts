@@ -8,32 +8,19 @@
  * killed under a running change make the restore reopen them.
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readLeases } from '../../../src/collect/leases.js';
-import { repoRoot } from '../../helpers/shared.js';
-import { startTestServer, type TestServer } from '../server/index.js';
-import { cacheDir, changeRequests, checkoutWorld, cliEnv, levels, runCli, spawnBuilt, startCli, startLevels, VERSIONS, type World } from './fixture.js';
+import { builtCli } from '../../helpers/cli-process.js';
+import { changeRequests, cliEnv, levels, runCli, serveWorld, spawnBuilt, startCli, VERSIONS } from './fixture.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meg-loglevel-bin-'));
-let bundle = process.env.MESH_EGRESS_BIN ? path.resolve(repoRoot, process.env.MESH_EGRESS_BIN) : '';
+const bin = builtCli('meg-loglevel-bin-');
 
 /** True while the restore requests (POST logging?… a second time) are held back by the server. */
 let slowRestoreMs = 0;
 
-let srv: TestServer;
-let world: World;
-let cache: string;
-beforeAll(async () => {
-  if (!bundle) {
-    const { bundle: build } = (await import(path.join(repoRoot, 'scripts', 'build.mjs'))) as { bundle: (o: { outfile: string }) => Promise<unknown> };
-    bundle = path.join(tmp, 'kubectl-mesh_egress');
-    await build({ outfile: bundle });
-  }
+const fx = serveWorld(undefined, () => {
   const seen = new Map<string, number>();
-  world = checkoutWorld({
+  return {
     extraPods: false,
     overrides: {
       exec: [
@@ -50,19 +37,11 @@ beforeAll(async () => {
         },
       ],
     },
-  });
-  srv = await startTestServer({ clusters: { prod: world.cluster } });
-  cache = cacheDir();
-});
-afterAll(async () => {
-  await srv.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.rmSync(cache, { recursive: true, force: true });
+  };
 });
 
-const start = (): Record<string, Record<string, string>> => Object.fromEntries(world.keys.map((k, i) => [k, startLevels(i)]));
 const childEnv = (version: string): Record<string, string> => {
-  const env = cliEnv(srv, version, cache);
+  const env = cliEnv(fx.srv, version, fx.cache);
   delete env.NODE_OPTIONS; // vitest's own must not reach the child
   return env;
 };
@@ -70,19 +49,19 @@ const childEnv = (version: string): Record<string, string> => {
 describe.each(VERSIONS)('the built CLI, kubectl %s', (version) => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     it(`${sig} while the change lasts restores every pod's previous levels, then exits 0`, async () => {
-      const before = world.keys.map((k) => changeRequests(srv, k).length);
-      const c = spawnBuilt(bundle, ['log-level', 'deploy/checkout', '-n', 'shop', 'upstream=debug', 'pool=debug', 'admin=error'], childEnv(version));
+      const before = fx.world.keys.map((k) => changeRequests(fx.srv, k).length);
+      const c = spawnBuilt(bin.bundle, ['log-level', 'deploy/checkout', '-n', 'shop', 'upstream=debug', 'pool=debug', 'admin=error'], childEnv(version));
       await c.waitForErr(/restoring on Ctrl-C or SIGTERM\.\n/);
-      const during = levels(srv, world.keys);
-      for (const k of world.keys) expect([during[k]!.upstream, during[k]!.pool, during[k]!.admin]).toEqual(['debug', 'debug', 'error']);
+      const during = levels(fx.srv, fx.world.keys);
+      for (const k of fx.world.keys) expect([during[k]!.upstream, during[k]!.pool, during[k]!.admin]).toEqual(['debug', 'debug', 'error']);
       c.child.kill(sig);
       const exit = await c.exit;
       expect({ exit, stderr: c.err() }).toMatchObject({ exit: { code: 0, signal: null } });
       expect(c.err()).toContain(`${sig}: restoring the previous levels on 3 pod(s)`);
       expect(c.err()).toContain('Restored 3 pod(s).');
       expect(c.out()).toContain(sig === 'SIGINT' ? 'then restored on SIGINT (Ctrl-C).' : 'then restored on SIGTERM.');
-      expect(levels(srv, world.keys)).toEqual(start());
-      expect(world.keys.map((k, i) => changeRequests(srv, k).length - before[i]!)).toEqual([2, 2, 2]);
+      expect(levels(fx.srv, fx.world.keys)).toEqual(fx.start());
+      expect(fx.world.keys.map((k, i) => changeRequests(fx.srv, k).length - before[i]!)).toEqual([2, 2, 2]);
     });
   }
 });
@@ -90,23 +69,23 @@ describe.each(VERSIONS)('the built CLI, kubectl %s', (version) => {
 describe('Ctrl-C in a terminal (SIGINT to the whole process group), kubectl 1.27', () => {
   it('reaches the kubectl port-forwards too: every pod is still restored', async () => {
     const version = VERSIONS[0]!;
-    srv.cluster().denyRules.push({ verb: 'create', resource: 'pods', subresource: 'exec' });
+    fx.srv.cluster().denyRules.push({ verb: 'create', resource: 'pods', subresource: 'exec' });
     try {
-      const c = spawnBuilt(bundle, ['log-level', 'deploy/checkout', '-n', 'shop', 'rbac=debug'], childEnv(version), { group: true });
+      const c = spawnBuilt(bin.bundle, ['log-level', 'deploy/checkout', '-n', 'shop', 'rbac=debug'], childEnv(version), { group: true });
       await c.waitForErr(/restoring on Ctrl-C or SIGTERM\.\n/);
       expect(c.err()).toContain('RBAC forbids exec (create pods/exec in shop): using port-forward');
-      const forwards = srv.requests.filter((q) => q.action === 'portforward' && q.status === 101).length;
+      const forwards = fx.srv.requests.filter((q) => q.action === 'portforward' && q.status === 101).length;
       process.kill(-c.child.pid!, 'SIGINT');
       const exit = await c.exit;
       expect({ code: exit.code, stderr: c.err() }).toMatchObject({ code: 0 });
-      expect(levels(srv, world.keys)).toEqual(start());
+      expect(levels(fx.srv, fx.world.keys)).toEqual(fx.start());
       expect(c.err()).toContain('Restored 3 pod(s).');
-      expect(readLeases({ XDG_CACHE_HOME: cache }).leases).toEqual([]);
+      expect(readLeases({ XDG_CACHE_HOME: fx.cache }).leases).toEqual([]);
       // (whether a port-forward outlived the signal long enough to carry its restore is a race;
       // the in-process test below kills them first and proves the restore reopens)
-      expect(srv.requests.filter((q) => q.action === 'portforward' && q.status === 101).length).toBeGreaterThanOrEqual(forwards);
+      expect(fx.srv.requests.filter((q) => q.action === 'portforward' && q.status === 101).length).toBeGreaterThanOrEqual(forwards);
     } finally {
-      srv.cluster().denyRules.length = 0;
+      fx.srv.cluster().denyRules.length = 0;
     }
   });
 });
@@ -114,11 +93,11 @@ describe('Ctrl-C in a terminal (SIGINT to the whole process group), kubectl 1.27
 describe('port-forwards that died during the change (in-process, kubectl newest)', () => {
   it('the restore opens new ones', async () => {
     const version = VERSIONS.at(-1)!;
-    srv.cluster().denyRules.push({ verb: 'create', resource: 'pods', subresource: 'exec' });
+    fx.srv.cluster().denyRules.push({ verb: 'create', resource: 'pods', subresource: 'exec' });
     try {
-      const c = startCli(['log-level', 'deploy/checkout', '-n', 'shop', 'lua=trace'], cliEnv(srv, version, cache));
+      const c = startCli(['log-level', 'deploy/checkout', '-n', 'shop', 'lua=trace'], cliEnv(fx.srv, version, fx.cache));
       await c.waitForErr(/restoring on Ctrl-C or SIGTERM\.\n/);
-      const forwards = srv.requests.filter((q) => q.action === 'portforward' && q.status === 101).length;
+      const forwards = fx.srv.requests.filter((q) => q.action === 'portforward' && q.status === 101).length;
       // this process's kubectl port-forward children, as a terminal's Ctrl-C would end them
       const ps = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
       const pids = ps.split('\n').filter((l) => / port-forward -n shop pod\/checkout-/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
@@ -126,10 +105,10 @@ describe('port-forwards that died during the change (in-process, kubectl newest)
       for (const pid of pids) process.kill(pid, 'SIGKILL');
       c.signal('SIGINT');
       expect(await c.done, c.err()).toBe(0);
-      expect(levels(srv, world.keys)).toEqual(start());
-      expect(srv.requests.filter((q) => q.action === 'portforward' && q.status === 101).length).toBeGreaterThanOrEqual(forwards + 3);
+      expect(levels(fx.srv, fx.world.keys)).toEqual(fx.start());
+      expect(fx.srv.requests.filter((q) => q.action === 'portforward' && q.status === 101).length).toBeGreaterThanOrEqual(forwards + 3);
     } finally {
-      srv.cluster().denyRules.length = 0;
+      fx.srv.cluster().denyRules.length = 0;
     }
   });
 });
@@ -137,21 +116,21 @@ describe('port-forwards that died during the change (in-process, kubectl newest)
 describe('a run killed before it can restore (SIGKILL), kubectl newest', () => {
   it('leaves its lease: the next run warns (MEG064) and --restore sets the levels back', async () => {
     const version = VERSIONS.at(-1)!;
-    const c = spawnBuilt(bundle, ['log-level', 'deploy/checkout', '-n', 'shop', 'filter=trace', '--for', '10m'], childEnv(version));
+    const c = spawnBuilt(bin.bundle, ['log-level', 'deploy/checkout', '-n', 'shop', 'filter=trace', '--for', '10m'], childEnv(version));
     await c.waitForErr(/restoring in 10m \(--for\) or on Ctrl-C\.\n/);
     c.child.kill('SIGKILL');
     expect((await c.exit).signal).toBe('SIGKILL');
-    for (const k of world.keys) expect(srv.cluster().envoy(k)!.loggers().filter).toBe('trace');
-    const [held] = readLeases({ XDG_CACHE_HOME: cache }).leases;
+    for (const k of fx.world.keys) expect(fx.srv.cluster().envoy(k)!.loggers().filter).toBe('trace');
+    const [held] = readLeases({ XDG_CACHE_HOME: fx.cache }).leases;
     expect(held!.lease).toMatchObject({ reason: 'active', owner: { pid: c.child.pid } });
-    const show = await runCli(['log-level', world.pods[0]!, '-n', 'shop', '-o', 'json'], cliEnv(srv, version, cache));
+    const show = await runCli(['log-level', fx.world.pods[0]!, '-n', 'shop', '-o', 'json'], cliEnv(fx.srv, version, fx.cache));
     const finding = (JSON.parse(show.stdout) as { findings: { code: string; message: string }[] }).findings[0]!;
     expect(finding.code).toBe('MEG064');
     expect(finding.message).toContain(`the log-level run that made the change (pid ${c.child.pid}) ended without restoring them`);
-    const r = await runCli(['log-level', '--restore'], cliEnv(srv, version, cache));
+    const r = await runCli(['log-level', '--restore'], cliEnv(fx.srv, version, fx.cache));
     expect(r.code, r.stderr).toBe(0);
-    expect(levels(srv, world.keys)).toEqual(start());
-    expect(readLeases({ XDG_CACHE_HOME: cache }).leases).toEqual([]);
+    expect(levels(fx.srv, fx.world.keys)).toEqual(fx.start());
+    expect(readLeases({ XDG_CACHE_HOME: fx.cache }).leases).toEqual([]);
   });
 });
 
@@ -163,7 +142,7 @@ describe('signals during the restore (in-process, kubectl newest)', () => {
 
   it('a second SIGINT says what is still being restored and does not stop it', async () => {
     slowRestoreMs = 1500;
-    const c = startCli(['log-level', 'deploy/checkout', '-n', 'shop', 'upstream=trace'], cliEnv(srv, version, cache));
+    const c = startCli(['log-level', 'deploy/checkout', '-n', 'shop', 'upstream=trace'], cliEnv(fx.srv, version, fx.cache));
     await c.waitForErr(/restoring on Ctrl-C or SIGTERM\.\n/);
     expect(c.subscribed()).toBe(1);
     c.signal('SIGINT');
@@ -173,12 +152,12 @@ describe('signals during the restore (in-process, kubectl newest)', () => {
     expect(c.err()).toContain(`(upstream=info)`); // replica 0's own previous level, not a default
     expect(await c.done).toBe(0);
     expect(c.subscribed()).toBe(0);
-    expect(levels(srv, world.keys)).toEqual(start());
+    expect(levels(fx.srv, fx.world.keys)).toEqual(fx.start());
   });
 
   it('a third signal stops waiting, records what is left in a lease, and --restore finishes it', async () => {
     slowRestoreMs = 3000;
-    const c = startCli(['log-level', 'deploy/checkout', '-n', 'shop', 'router=debug', '-o', 'json'], cliEnv(srv, version, cache));
+    const c = startCli(['log-level', 'deploy/checkout', '-n', 'shop', 'router=debug', '-o', 'json'], cliEnv(fx.srv, version, fx.cache));
     await c.waitForErr(/restoring on Ctrl-C or SIGTERM\.\n/);
     c.signal('SIGTERM');
     await new Promise((r) => setTimeout(r, 600));
@@ -189,13 +168,13 @@ describe('signals during the restore (in-process, kubectl newest)', () => {
     const doc = JSON.parse(c.out()) as { pods: { outcome: string }[]; findings: { code: string }[]; leases: { state: string }[] };
     expect(doc.pods.map((p) => p.outcome)).toEqual(['restore-failed', 'restore-failed', 'restore-failed']);
     expect(doc.findings.map((f) => f.code)).toEqual(['MEG060', 'MEG060', 'MEG060']);
-    const leases = readLeases({ XDG_CACHE_HOME: cache }).leases;
+    const leases = readLeases({ XDG_CACHE_HOME: fx.cache }).leases;
     expect(leases.map((l) => [l.lease.reason, l.lease.pods.length])).toEqual([['restore-abandoned', 3]]);
     // the held-back restores may still land, before or after: they set the same previous levels
     slowRestoreMs = 0;
-    const r = await runCli(['log-level', '--restore'], cliEnv(srv, version, cache));
+    const r = await runCli(['log-level', '--restore'], cliEnv(fx.srv, version, fx.cache));
     expect(r.code, r.stderr).toBe(0);
-    expect(levels(srv, world.keys)).toEqual(start());
-    expect(readLeases({ XDG_CACHE_HOME: cache }).leases).toEqual([]);
+    expect(levels(fx.srv, fx.world.keys)).toEqual(fx.start());
+    expect(readLeases({ XDG_CACHE_HOME: fx.cache }).leases).toEqual([]);
   });
 });

@@ -7,31 +7,19 @@
  * read-only.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { runCli, type CliResult } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
 import { checkoutRacedPod, holdEffectivePod, MESH, SCENARIOS, SHOP_NODES, type Scenario } from '../../race-check/scenarios.js';
-import { deployment, kubectlVersions, namespace, ownerRef, stableUid, startTestServer, type ClusterOptions, type KubeObject, type TestServer } from '../server/index.js';
+import { deployment, namespace, ownerRef, stableUid, startTestServer, type ClusterOptions, type KubeObject, type TestServer } from '../server/index.js';
 import { cliEnv } from '../live/fixture.js';
+import { liveSuite, NEWEST_KUBECTL as NEWEST, OLDEST_KUBECTL as OLDEST } from '../live/harness.js';
 
 const OFFLINE = path.resolve(import.meta.dirname, '../../race-check/expected');
 const EXPECTED = path.join(import.meta.dirname, 'expected');
-const OLDEST = '1.27';
-const NEWEST = kubectlVersions().at(-1) ?? '1.33';
-const servers: TestServer[] = [];
-let dir: string;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'race-e2e-'));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
+const suite = liveSuite('race-e2e-');
+const servers = suite.servers;
 
 async function serve(cluster: ClusterOptions): Promise<TestServer> {
   const srv = await startTestServer({ clusters: { prod: cluster } });
@@ -110,7 +98,7 @@ describe(`race-check from a snapshot taken live (kubectl ${NEWEST})`, () => {
     test(`${name}: the snapshot verb stores what race-check needs`, async () => {
       const s = SCENARIOS.find((x) => x.name === name)!;
       const srv = await serve(clusterOf(s));
-      const file = path.join(dir, `${name}.tar.gz`);
+      const file = path.join(suite.dir, `${name}.tar.gz`);
       const snap = await runCli(['snapshot', `pod/${s.pod.name}`, '-n', s.pod.namespace, '-f', file], { env: cliEnv(srv.kubectlEnv(), NEWEST) });
       expect(snap.code, snap.stderr).toBe(0);
       expectReadOnly(srv);
@@ -239,12 +227,12 @@ describe(`race-check degrades and fails in one line (kubectl ${NEWEST})`, () => 
 
   test('cluster unreachable: exit 69, one line', async () => {
     // a kubeconfig whose API server address nothing listens on
-    const kubeconfig = path.join(dir, 'unreachable.kubeconfig');
+    const kubeconfig = path.join(suite.dir, 'unreachable.kubeconfig');
     fs.writeFileSync(
       kubeconfig,
       'apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: https://127.0.0.1:9\n    insecure-skip-tls-verify: true\ncontexts:\n- name: gone\n  context:\n    cluster: gone\n    user: u\ncurrent-context: gone\nusers:\n- name: u\n  user:\n    token: t\n',
     );
-    const env = { KUBECONFIG: kubeconfig, MESH_EGRESS_KUBECTL: cliEnv({}, NEWEST).MESH_EGRESS_KUBECTL!, HOME: dir, PATH: process.env.PATH ?? '' };
+    const env = { KUBECONFIG: kubeconfig, MESH_EGRESS_KUBECTL: cliEnv({}, NEWEST).MESH_EGRESS_KUBECTL!, HOME: suite.dir, PATH: process.env.PATH ?? '' };
     const r = await runCli(['race-check', ...podArgs, '--request-timeout', '10s'], { env });
     expect(r.code).toBe(69);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);

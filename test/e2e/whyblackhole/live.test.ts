@@ -7,29 +7,17 @@
  * (test/fixtures/whyblackhole/scenarios.ts). Every run must be read-only.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { byName, clusterObjects, type WbScenario } from '../../fixtures/whyblackhole/scenarios.js';
 import { runCli, type CliResult } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
-import { kubectlPath, kubectlVersions, startTestServer, type ClusterOptions, type TestServer } from '../server/index.js';
+import { kubectlPath, startTestServer, type ClusterOptions, type TestServer } from '../server/index.js';
+import { liveSuite, NEWEST_KUBECTL as NEWEST, OLDEST_KUBECTL as OLDEST } from '../live/harness.js';
 
 const EXPECTED = path.join(import.meta.dirname, 'expected');
-const OLDEST = '1.27';
-const NEWEST = kubectlVersions().at(-1) ?? '1.33';
-const servers: TestServer[] = [];
-let dir: string;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-e2e-'));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
+const suite = liveSuite('wb-e2e-');
+const servers = suite.servers;
 
 function podKey(s: WbScenario): { ns: string; name: string; key: string } {
   const md = s.pod.metadata as { namespace: string; name: string };
@@ -38,7 +26,7 @@ function podKey(s: WbScenario): { ns: string; name: string; key: string } {
 
 async function serve(s: WbScenario, overrides: Partial<ClusterOptions> = {}): Promise<TestServer> {
   const { key } = podKey(s);
-  const dump = path.join(dir, `${s.name}.json`);
+  const dump = path.join(suite.dir, `${s.name}.json`);
   fs.writeFileSync(dump, JSON.stringify(s.dump));
   const cluster: ClusterOptions = {
     objects: clusterObjects(s),
@@ -150,7 +138,7 @@ describe(`whyblackhole live (kubectl ${NEWEST})`, () => {
     const s = byName('export-to');
     const { ns, name } = podKey(s);
     const srv = await serve(s);
-    const file = path.join(dir, 'live-snapshot.tar.gz');
+    const file = path.join(suite.dir, 'live-snapshot.tar.gz');
     const snap = await runCli(['snapshot', `pod/${name}`, '-n', ns, '-f', file], { env: { ...srv.kubectlEnv(), MESH_EGRESS_KUBECTL: kubectlPath(NEWEST) } });
     expect(snap.code).toBe(0);
     const live = JSON.parse((await wb(srv, [`pod/${name}`, '-n', ns, '-o', 'json'])).stdout) as Doc;
