@@ -1,10 +1,11 @@
 /**
  * The CLI where a test sends it signals: in-process with an Io whose signal source the test fires,
- * or the built bundle (what `npm run build` makes; MESH_EGRESS_BIN=path tests another node-launched
- * build) as a child process that gets real signals. Both let the test wait for what the CLI prints
+ * or the built CLI as a child process that gets real signals: the bundle `npm run build` makes, or
+ * what MESH_EGRESS_BIN names (the single executable in CI, run as itself). Both let the test wait for what the CLI prints
  * on stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -82,6 +83,20 @@ export function startCli(args: readonly string[], env: Record<string, string>): 
   };
 }
 
+/** Whether a built CLI is a script for node (bundle, launcher) rather than a native executable. */
+function isJavaScript(file: string): boolean {
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, head, 0, 4, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  // ELF, Mach-O (either byte order, fat) and PE executables
+  const magic = head.readUInt32BE(0);
+  return !(magic === 0x7f454c46 || magic === 0xcffaedfe || magic === 0xfeedfacf || magic === 0xcafebabe || head.subarray(0, 2).toString('latin1') === 'MZ');
+}
+
 /** The built CLI as a child process. */
 export interface Child {
   readonly child: ChildProcess;
@@ -96,7 +111,9 @@ export interface Child {
  * the whole group). A child still running after `killAfterMs` gets SIGKILL.
  */
 export function spawnBuilt(bundle: string, args: readonly string[], env: Record<string, string>, o: { group?: boolean; killAfterMs?: number } = {}): Child {
-  const child = spawn(process.execPath, [bundle, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: o.group === true });
+  // a JavaScript bundle runs under this node; the single executable (MESH_EGRESS_BIN) runs itself
+  const [cmd, argv] = isJavaScript(bundle) ? [process.execPath, [bundle, ...args]] : [bundle, [...args]];
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: o.group === true });
   let out = '';
   const err = stderrWatch();
   child.stdout!.on('data', (d: Buffer) => {
