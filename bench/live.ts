@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureMeshDump, services } from './synthetic-mesh.js';
+import { row } from './table.js';
 
 export interface LiveTarget {
   readonly what: string;
@@ -35,17 +36,6 @@ interface RunResult {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
-}
-
-function row(cells: readonly string[], widths: readonly number[]): string {
-  return cells
-    .map((c, i) => pad(c, widths[i]!))
-    .join('  ')
-    .trimEnd();
 }
 
 function size(bytes: number): string {

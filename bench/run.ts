@@ -41,6 +41,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchRuntime, hostTarget } from '../scripts/node-runtime.mjs';
 import { BENCH_CACHE, ensureMeshDump, services } from './synthetic-mesh.js';
+import { row } from './table.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -163,17 +164,6 @@ function rss(x: number): string {
 
 function times(x: number): string {
   return Number.isFinite(x) ? `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)}x` : '-';
-}
-
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
-}
-
-function row(cells: readonly string[], widths: readonly number[]): string {
-  return cells
-    .map((c, i) => pad(c, widths[i]!))
-    .join('  ')
-    .trimEnd();
 }
 
 interface Target {

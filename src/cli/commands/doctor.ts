@@ -7,15 +7,14 @@
 import type { CommandModule } from 'yargs';
 import type { FailOn } from '../../analyze/finding.js';
 import type { RequestFlags } from '../../analyze/trace/request.js';
-import { parseKubeDuration, type KubeFlags } from '../../collect/kube-flags.js';
-import { parseTarget, type TargetSpec } from '../../collect/target-spec.js';
+import { parseKubeDuration } from '../../collect/kube-flags.js';
 import { UsageError } from '../../model/errors.js';
-import { kubeOptions, toKubeFlags, type KubeArgs } from '../kube-flags.js';
+import { kubeOptions, type KubeArgs } from '../kube-flags.js';
 import { requestOptions, toRequestFlags, type RequestArgs } from './request-flags.js';
 import type { CommandContext } from '../main.js';
-import { offlineFlag, offlineOptions, toOfflineInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
+import { inputAndDest, offlineOptions, type LiveInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
 
-export type DoctorInputSpec = OfflineInput | { readonly kind: 'live'; readonly target: TargetSpec; readonly kube: KubeFlags; readonly prefer?: 'exec' | 'port-forward' };
+export type DoctorInputSpec = OfflineInput | LiveInput;
 
 export interface ProbeOptions {
   readonly enabled: boolean;
@@ -54,21 +53,8 @@ export const DEFAULT_PROBE_TIMEOUT = '30s';
 
 /** argv → typed, validated options. */
 export function toDoctorOptions(a: DoctorArgs): DoctorOptions {
-  const positional = a.args ?? [];
-  let input: DoctorInputSpec | undefined = toOfflineInput(a);
-  let dest: string | undefined;
-  if (input !== undefined) {
-    const what = input.kind === 'config-dump' ? 'the dump is the proxy' : 'the archive holds the pod';
-    if (positional.length > 1) throw new UsageError(`with ${offlineFlag(input)} give only DEST (${what}); got: ${positional.join(' ')}`);
-    if (a.probe) throw new UsageError(`--probe needs a live cluster (it starts a pod): drop ${offlineFlag(input)}, or drop --probe`);
-    dest = positional[0];
-  } else {
-    if (a.selector !== undefined && positional.length === 2) throw new UsageError(`give either TARGET (${positional[0]}) or -l SELECTOR, not both`);
-    if (positional.length > 2 || (a.selector !== undefined && positional.length > 1)) throw new UsageError(`too many arguments: ${positional.join(' ')} (TARGET DEST, or -l SELECTOR DEST)`);
-    const target = parseTarget(a.selector !== undefined ? undefined : positional[0], a.selector);
-    dest = a.selector !== undefined ? positional[0] : positional[1];
-    input = { kind: 'live', target, kube: toKubeFlags(a), ...(a['port-forward'] ? { prefer: 'port-forward' as const } : {}) };
-  }
+  const { input, dest } = inputAndDest(a);
+  if (input.kind !== 'live' && a.probe) throw new UsageError(`--probe needs a live cluster (it starts a pod): drop --${input.kind}, or drop --probe`);
   if (dest === undefined) throw new UsageError('missing DEST: for example 10.0.0.6:7000, api.example.com:443, tls://api.example.com:443 or http://reviews:9080/');
   for (const flag of ['probe-image', 'probe-same-node', 'probe-timeout'] as const) {
     if (a[flag] !== undefined && a[flag] !== false && !a.probe) throw new UsageError(`--${flag} only applies with --probe`);

@@ -7,7 +7,10 @@
  * Loaded for every command line (the command table needs the flags): light imports only.
  */
 import type { Argv } from 'yargs';
+import type { KubeFlags } from '../../collect/kube-flags.js';
+import { parseTarget, type TargetSpec } from '../../collect/target-spec.js';
 import { UsageError } from '../../model/errors.js';
+import { toKubeFlags, type KubeArgs } from '../kube-flags.js';
 
 export type OfflineInput =
   | { readonly kind: 'config-dump'; readonly files: readonly string[] }
@@ -66,4 +69,28 @@ export function toOfflineInput(a: OfflineArgs): OfflineInput | undefined {
   if (a.snapshot !== undefined) return { kind: 'snapshot', file: a.snapshot };
   if (dumps.length > 0) return { kind: 'config-dump', files: dumps };
   return undefined;
+}
+
+export type LiveInput = { readonly kind: 'live'; readonly target: TargetSpec; readonly kube: KubeFlags; readonly prefer?: 'exec' | 'port-forward' };
+
+/**
+ * The positionals of a verb that asks about one destination: `TARGET DEST` or `-l SELECTOR DEST`
+ * live, only `DEST` with an offline input. DEST may still be undefined (the caller says what it
+ * needs); more positionals than that are refused.
+ */
+export function inputAndDest(a: KubeArgs & OfflineArgs & { args?: string[]; 'port-forward'?: boolean }): { input: OfflineInput | LiveInput; dest: string | undefined } {
+  const positional = a.args ?? [];
+  const offline = toOfflineInput(a);
+  if (offline !== undefined) {
+    const what = offline.kind === 'config-dump' ? 'the dump is the proxy' : 'the archive holds the pod';
+    if (positional.length > 1) throw new UsageError(`with ${offlineFlag(offline)} give only DEST (${what}); got ${positional.length} arguments: ${positional.join(' ')}`);
+    return { input: offline, dest: positional[0] };
+  }
+  if (a.selector !== undefined && positional.length === 2) throw new UsageError(`give either TARGET (${positional[0]}) or -l SELECTOR, not both`);
+  if (positional.length > 2 || (a.selector !== undefined && positional.length > 1)) throw new UsageError(`too many arguments: ${positional.join(' ')} (TARGET DEST, or -l SELECTOR DEST)`);
+  const target = parseTarget(a.selector !== undefined ? undefined : positional[0], a.selector);
+  return {
+    input: { kind: 'live', target, kube: toKubeFlags(a), ...(a['port-forward'] ? { prefer: 'port-forward' as const } : {}) },
+    dest: a.selector !== undefined ? positional[0] : positional[1],
+  };
 }

@@ -11,17 +11,15 @@ import { reachesThreshold, type FailOn } from '../../analyze/finding.js';
 import type { RequestFlags } from '../../analyze/trace/request.js';
 import { FAILING_VERDICTS, type Trace } from '../../analyze/trace/types.js';
 import { UsageError } from '../../model/errors.js';
-import type { KubeFlags } from '../../collect/kube-flags.js';
-import { parseTarget, type TargetSpec } from '../../collect/target-spec.js';
-import { kubeOptions, toKubeFlags, type KubeArgs } from '../kube-flags.js';
-import { offlineFlag, offlineOptions, toOfflineInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
+import { kubeOptions, type KubeArgs } from '../kube-flags.js';
+import { inputAndDest, offlineOptions, type LiveInput, type OfflineArgs, type OfflineInput } from './offline-input.js';
 import { requestOptions, toRequestFlags, type RequestArgs } from './request-flags.js';
 import { EXIT } from '../exit-codes.js';
 import { useColor } from '../io.js';
 import type { CommandContext } from '../main.js';
 
 /** Where the proxy's configuration comes from. */
-export type TraceInput = OfflineInput | { readonly kind: 'live'; readonly target: TargetSpec; readonly kube: KubeFlags; readonly prefer?: 'exec' | 'port-forward' };
+export type TraceInput = OfflineInput | LiveInput;
 
 export interface TraceOptions {
   readonly input: TraceInput;
@@ -50,20 +48,7 @@ interface TraceArgs extends KubeArgs, OfflineArgs, RequestArgs {
 
 /** argv → typed, validated options (the argv contract is pinned by test/unit/cli-contract.test.ts). */
 export function toTraceOptions(a: TraceArgs): TraceOptions {
-  const positional = a.args ?? [];
-  let input: TraceInput | undefined = toOfflineInput(a);
-  let dest: string | undefined;
-  if (input !== undefined) {
-    const what = input.kind === 'config-dump' ? 'the dump is the proxy' : 'the archive holds the pod';
-    if (positional.length > 1) throw new UsageError(`with ${offlineFlag(input)} give only DEST (${what}); got ${positional.length} arguments: ${positional.join(' ')}`);
-    dest = positional[0];
-  } else {
-    if (a.selector !== undefined && positional.length === 2) throw new UsageError(`give either TARGET (${positional[0]}) or -l SELECTOR, not both`);
-    if (positional.length > 2 || (a.selector !== undefined && positional.length > 1)) throw new UsageError(`too many arguments: ${positional.join(' ')} (TARGET DEST, or -l SELECTOR DEST)`);
-    const target = parseTarget(a.selector !== undefined ? undefined : positional[0], a.selector);
-    dest = a.selector !== undefined ? positional[0] : positional[1];
-    input = { kind: 'live', target, kube: toKubeFlags(a), ...(a['port-forward'] ? { prefer: 'port-forward' as const } : {}) };
-  }
+  const { input, dest } = inputAndDest(a);
   if (dest === undefined) throw new UsageError('missing DEST: for example 10.0.0.6:7000, redis.example.com:6379 or http://api/path');
   if (a.uid !== undefined && (!Number.isInteger(a.uid) || a.uid < 0)) throw new UsageError(`--uid must be a non-negative integer, got ${a.uid}`);
   const mode = a['interception-mode'];
