@@ -83,10 +83,8 @@ export async function doctorCommandRun(opts: DoctorOptions, ctx: CommandContext)
 
 async function formatDoctor(d: DoctorReport, opts: DoctorOptions, ctx: CommandContext): Promise<string> {
   if (opts.output === 'json' || opts.output === 'yaml') {
-    const { doctorDto } = await import('../render/doctor.js');
-    if (opts.output === 'json') return `${JSON.stringify(doctorDto(d), null, 2)}\n`;
-    const { default: YAML } = await import('yaml');
-    return YAML.stringify(doctorDto(d), { lineWidth: 0 });
+    const [{ doctorDto }, { formatDocument }] = await Promise.all([import('../render/doctor.js'), import('./output.js')]);
+    return formatDocument(doctorDto(d), opts.output);
   }
   const { renderDoctor } = await import('../render/doctor.js');
   return renderDoctor(d, { color: useColor(ctx.io, opts.color), width: Math.min(110, ctx.io.columns ?? 100), wide: opts.output === 'wide' });

@@ -111,9 +111,7 @@ export async function runMulticluster(opts: MulticlusterOptions, ctx: CommandCon
   };
   if (opts.output === 'json' || opts.output === 'yaml') {
     const { multiclusterDto } = await import('../render/multicluster.js');
-    const dto = multiclusterDto(doc);
-    if (opts.output === 'json') ctx.io.stdout(`${JSON.stringify(dto, null, 2)}\n`);
-    else ctx.io.stdout((await import('yaml')).default.stringify(dto, { lineWidth: 0 }));
+    ctx.io.stdout(await (await import('./output.js')).formatDocument(multiclusterDto(doc), opts.output));
   } else {
     const { renderMulticluster } = await import('../render/multicluster.js');
     ctx.io.stdout(renderMulticluster(doc, { color: useColor(ctx.io, opts.color), width: Math.min(110, ctx.io.columns ?? 100), wide: opts.output === 'wide' }));

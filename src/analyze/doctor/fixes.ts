@@ -1,13 +1,8 @@
 /**
  * Ready-to-apply fixes of the doctor checks (YAML or kubectl commands, with their trade-offs).
  */
-import YAML from 'yaml';
 import type { Fix } from '../finding.js';
-
-export function yamlDoc(doc: unknown, comment?: string): string {
-  const text = YAML.stringify(doc, { lineWidth: 0 });
-  return comment ? `# ${comment}\n${text}` : text;
-}
+import { yamlDoc } from '../yaml-doc.js';
 
 function dnsLabel(s: string): string {
   return s.toLowerCase().replace(/^\*\./, 'wildcard.').replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50).replace(/-+$/, '');

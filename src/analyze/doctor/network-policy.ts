@@ -14,7 +14,7 @@ import { newFinding } from '../catalog.js';
 import type { Finding, Fix } from '../finding.js';
 import { destinationLabel } from '../trace/request.js';
 import { containerPorts, key, labelsOf, matchesSelector, podHasSidecar, podIps, podReady, podsCollected, podsOfService, servicePort, targetPortOn, upstreamOf } from './facts.js';
-import { yamlDoc } from './fixes.js';
+import { yamlDoc } from '../yaml-doc.js';
 import { notInInput, type DoctorInput, type Step } from './types.js';
 
 interface Named {

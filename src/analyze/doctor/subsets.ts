@@ -10,7 +10,8 @@ import { parseServiceCluster } from '../../envoy/istio-names.js';
 import { newFinding } from '../catalog.js';
 import type { Finding, Fix } from '../finding.js';
 import { clusterDomain, destinationRuleFor, exportedTo, key, labelsOf, labelText, matchesSelector, podReady, podsOfService, serviceSelector, upstreamOf } from './facts.js';
-import { podLabelFix, templateLabelFix, yamlDoc } from './fixes.js';
+import { yamlDoc } from '../yaml-doc.js';
+import { podLabelFix, templateLabelFix } from './fixes.js';
 import { traceFindingsFor } from './sidecar.js';
 import { notInInput, type DoctorInput, type Step } from './types.js';
 

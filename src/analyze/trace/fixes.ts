@@ -4,16 +4,11 @@
  * for that range (loses telemetry, mTLS and policy; needs a rollout), or model it as a
  * selectorless Service + Endpoints (the application must use the Service name).
  */
-import YAML from 'yaml';
 import { ownerWorkload } from '../../model/proxy.js';
 import type { Fix } from '../finding.js';
+import { yamlDoc as yaml } from '../yaml-doc.js';
 import type { TraceContext } from './context.js';
 import type { Protocol } from './types.js';
-
-function yaml(doc: unknown, comment?: string): string {
-  const text = YAML.stringify(doc, { lineWidth: 0 });
-  return comment ? `# ${comment}\n${text}` : text;
-}
 
 function dashed(ip: string): string {
   return ip.replace(/[.:]/g, '-').replace(/^-+|-+$/g, '');

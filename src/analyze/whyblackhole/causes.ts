@@ -7,7 +7,7 @@
  * Order follows ISTIO_INTERNALS §6.2: loop guard, hidden service, TCP ServiceEntry without
  * addresses, shared-port listener, REGISTRY_ONLY (mesh or Sidecar), subsets, DNS/resolution.
  */
-import YAML from 'yaml';
+import { yamlDoc as yaml } from '../yaml-doc.js';
 import { cidrContains, parseCidr, parseIp } from '../../envoy/ip.js';
 import { parseServiceCluster } from '../../envoy/istio-names.js';
 import { discoveryType } from '../../envoy/cluster.js';
@@ -54,10 +54,6 @@ export interface Cause {
 
 function has(t: Trace, name: string): boolean {
   return t.findings.some((f) => f.name === name);
-}
-
-function yaml(doc: unknown): string {
-  return YAML.stringify(doc, { lineWidth: 0 });
 }
 
 /** The engine's fixes, in its order, each title once, re-ranked. */

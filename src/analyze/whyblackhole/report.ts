@@ -5,6 +5,7 @@
  * missing (logs off, stats not included) and how to turn it on. Pure: inputs in, report out.
  */
 import YAML from 'yaml';
+import { yamlDoc } from '../yaml-doc.js';
 import { parseAccessLog, type AccessLogEntry } from '../../model/access-log.js';
 import type { ClusterView, KubeObject } from '../../model/cluster-view.js';
 import type { ConfigDump } from '../../model/config-dump.js';
@@ -155,7 +156,7 @@ function telemetryYaml(namespace: string, labels: Readonly<Record<string, string
     metadata: { name: 'access-logs', namespace },
     spec: { ...(app ? { selector: { matchLabels: { [key]: app } } } : {}), accessLogging: [{ providers: [{ name: 'envoy' }] }] },
   };
-  return YAML.stringify(doc, { lineWidth: 0 });
+  return yamlDoc(doc);
 }
 
 function accessLogFixes(namespace: string, labels: Readonly<Record<string, string>> | undefined, root: string): Fix[] {
@@ -172,7 +173,7 @@ function accessLogFixes(namespace: string, labels: Readonly<Record<string, strin
       title: 'Or turn on access logs mesh-wide in the mesh config',
       tradeoffs: `Every proxy logs every connection. Used only while no Telemetry resource configures access logging (pilot/pkg/networking/core/accesslog.go). Applies on the next push, no restart.`,
       kind: 'yaml',
-      content: `# IstioOperator / Helm values of istiod (or: kubectl edit configmap istio -n ${root}, key mesh)\n${YAML.stringify({ meshConfig: { accessLogFile: '/dev/stdout' } }, { lineWidth: 0 })}`,
+      content: `# IstioOperator / Helm values of istiod (or: kubectl edit configmap istio -n ${root}, key mesh)\n${yamlDoc({ meshConfig: { accessLogFile: '/dev/stdout' } })}`,
     },
   ];
 }
@@ -207,7 +208,7 @@ function metricsFix(root: string): Fix {
     title: "Turn Istio's standard metrics back on",
     tradeoffs: 'Every proxy exports istio_requests_total and istio_tcp_* again (Prometheus series per source/destination pair). Look first for a Telemetry resource that disables them (metrics.overrides with disabled: true) and remove that override.',
     kind: 'yaml',
-    content: YAML.stringify({ apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'mesh-default', namespace: root }, spec: { metrics: [{ providers: [{ name: 'prometheus' }] }] } }, { lineWidth: 0 }),
+    content: yamlDoc({ apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'mesh-default', namespace: root }, spec: { metrics: [{ providers: [{ name: 'prometheus' }] }] } }),
   };
 }
 

@@ -45,9 +45,7 @@ export async function runSnapshotCommand(opts: SnapshotCommandOptions, ctx: Comm
   const manifest = await takeSnapshot({ target: opts.target, kube: opts.kube, out: opts.out, logLines: opts.logLines, ...(opts.prefer ? { prefer: opts.prefer } : {}) }, ctx.io, () => new Date());
   if (opts.output === 'json' || opts.output === 'yaml') {
     const { sortKeys } = await import('../../render/dto.js');
-    const doc = sortKeys({ ...manifest, file: opts.out });
-    if (opts.output === 'json') ctx.io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
-    else ctx.io.stdout((await import('yaml')).default.stringify(doc, { lineWidth: 0 }));
+    ctx.io.stdout(await (await import('../output.js')).formatDocument(sortKeys({ ...manifest, file: opts.out }), opts.output));
     return;
   }
   const ok = manifest.items.filter((i) => i.ok);
